@@ -1,0 +1,81 @@
+"""Output formats behind one interface: ``emit(rows, columns, fmt)`` prints a table, JSON or CSV.
+
+JSON goes to stdout with stable English keys and nothing else; tables are for people (rich).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import sys
+from collections.abc import Mapping, Sequence
+from datetime import date, datetime
+from typing import Any
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+FORMATS = ("table", "json", "csv")
+format_option = click.option(
+    "--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True, help="Output format."
+)
+
+
+def _default(value: Any) -> Any:
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, set | frozenset | tuple):
+        return list(value)
+    return str(value)
+
+
+def to_json(data: Any) -> str:
+    return json.dumps(data, ensure_ascii=False, indent=2, default=_default)
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, list | tuple):
+        return ", ".join(_cell(v) for v in value)
+    if isinstance(value, dict):
+        return json.dumps(value, ensure_ascii=False, default=_default)
+    if isinstance(value, datetime):
+        return value.strftime("%Y-%m-%d %H:%M")
+    return str(value)
+
+
+def console() -> Console:
+    return Console(soft_wrap=False)
+
+
+def emit(
+    rows: Sequence[Mapping[str, Any]],
+    columns: Sequence[tuple[str, str]],
+    fmt: str,
+    *,
+    title: str | None = None,
+    data: Any = None,
+) -> None:
+    """Print ``rows``. ``columns`` are (key, header) pairs for table/CSV; JSON prints ``data`` or the rows."""
+    if fmt == "json":
+        click.echo(to_json(data if data is not None else list(rows)))
+        return
+    if fmt == "csv":
+        buf = io.StringIO()
+        writer = csv.writer(buf, lineterminator="\n")
+        writer.writerow([key for key, _ in columns])
+        for row in rows:
+            writer.writerow([_cell(row.get(key)) for key, _ in columns])
+        sys.stdout.write(buf.getvalue())
+        return
+    table = Table(title=title, show_lines=False, header_style="bold")
+    for _, header in columns:
+        table.add_column(header, overflow="fold")
+    for row in rows:
+        table.add_row(*(_cell(row.get(key)) for key, _ in columns))
+    console().print(table)

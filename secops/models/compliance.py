@@ -1,0 +1,3 @@
+"""Tables of the compliance feature (filled in by that feature)."""
+
+from __future__ import annotations
