@@ -1,0 +1,1 @@
+"""Fact collection: transports (local, ssh) run one batched script per host and return raw facts."""
