@@ -67,9 +67,9 @@ def cli(
 
 
 def _register() -> None:
-    from secops.cli import check, demo, incident, init, inventory, level, net, system
+    from secops.cli import check, check_run, demo, incident, init, inventory, level, net, system, trust
 
-    for module in (init, demo, inventory, system, level, check, net, incident):
+    for module in (init, demo, inventory, system, level, check, check_run, trust, net, incident):
         for command in module.COMMANDS:
             cli.add_command(command)
 
