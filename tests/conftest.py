@@ -19,6 +19,16 @@ from tests.pgserver import pg_server
 BACKENDS = ["sqlite", "postgresql"]
 
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Tests marked ``slow`` run only with SECOPS_SLOW=1 (``make bench`` and manual runs)."""
+    if os.environ.get("SECOPS_SLOW") == "1":
+        return
+    skip = pytest.mark.skip(reason="slow; set SECOPS_SLOW=1 to run")
+    for item in items:
+        if "slow" in item.keywords:
+            item.add_marker(skip)
+
+
 @pytest.fixture(scope="session")
 def pg_base_url() -> Iterator[str]:
     try:

@@ -53,6 +53,7 @@ class CollectResult:
     facts: dict[str, RawFact] = field(default_factory=dict)
     host_key_fingerprint: str | None = None
     error: str | None = None  # e.g. "unreachable: connection refused", "auth failed", "timeout after 60s"
-    error_kind: str | None = None  # unreachable | auth | host_key_unknown | host_key_changed | timeout | dropped | other
+    # unreachable | auth | host_key_unknown | host_key_changed | timeout | dropped | other
+    error_kind: str | None = None
     started: float = 0.0
     finished: float = 0.0

@@ -1,0 +1,127 @@
+"""Collect many hosts at once: a thread pool, one connection and one batched script per host.
+
+A host problem never raises: it becomes that host's ``CollectResult.error``/``error_kind`` and the other
+hosts go on. ``on_result`` runs in the calling thread as each host finishes, so the caller can commit per
+host (a crash loses at most the hosts in flight).
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
+
+from secops.collect import ssh
+from secops.collect.bundle import CollectResult, FactSpec
+from secops.collect.errors import Dropped, HostError, Timeout
+from secops.collect.local import Output, run_local
+from secops.collect.script import build_script, new_nonce, parse_output
+from secops.collect.target import Target
+from secops.i18n import _
+
+MiB = 1 << 20
+DEFAULT_CAP = 4 * MiB
+
+
+def _finish(result: CollectResult, output: Output, nonce: str, cap: int, deadline_s: float) -> None:
+    parsed = parse_output(output.stdout, nonce, cap)
+    result.facts = parsed.facts
+    if parsed.done:
+        return
+    stuck = f" (while running fact {parsed.partial})" if parsed.partial else ""
+    if output.timed_out:
+        raise Timeout(f"timeout: host deadline of {deadline_s:g}s passed{stuck}")
+    if output.overflow:
+        raise HostError(f"output cap exceeded: more output than capped facts can give{stuck}")
+    if output.status is None:
+        raise Dropped(f"dropped: connection closed before the collection finished{stuck}")
+    detail = output.stderr.decode("utf-8", errors="replace").strip()[-300:]
+    raise HostError(f"collection script failed with exit status {output.status}{stuck}: "
+                    f"{detail or 'no message'}")
+
+
+def collect_one(
+    target: Target, specs: Sequence[FactSpec], *, host_deadline: float = 60.0, output_cap: int = DEFAULT_CAP
+) -> CollectResult:
+    """Collect one host; every failure is folded into the result."""
+    result = CollectResult(host=target.name, transport=target.transport, started=time.time())
+    started = time.monotonic()
+    deadline = started + host_deadline
+    nonce = new_nonce()
+    script = build_script(specs, nonce, sudo=target.sudo, cap=output_cap)
+    # worst case of a well-behaved script: every fact's stdout and stderr at the cap, plus the markers
+    max_bytes = (2 * len(specs) + 1) * (output_cap + 1) + 256 * (len(specs) + 1)
+    session: ssh.Session | None = None
+    try:
+        if target.transport == "local":
+            output = run_local(script, deadline, max_bytes)
+        else:
+            session = ssh.connect(target, deadline)
+            result.host_key_fingerprint = session.fingerprint
+            output = ssh.run_ssh(session, script, deadline, max_bytes)
+        _finish(result, output, nonce, output_cap, host_deadline)
+    except HostError as exc:
+        result.error, result.error_kind = exc.reason, exc.kind
+        if exc.fingerprint and not result.host_key_fingerprint:
+            result.host_key_fingerprint = exc.fingerprint
+    except Exception as exc:  # a bug or an unexpected library error must still not stop the other hosts
+        result.error, result.error_kind = f"{type(exc).__name__}: {exc}", "other"
+    finally:
+        if session is not None:
+            session.close()
+        result.finished = time.time()
+    return result
+
+
+def collect_hosts(
+    targets: Iterable[Target],
+    specs: Sequence[FactSpec],
+    *,
+    concurrency: int = 10,
+    host_deadline: float = 60.0,
+    output_cap: int = DEFAULT_CAP,
+    on_result: Callable[[CollectResult], None] | None = None,
+    progress: bool = False,
+) -> list[CollectResult]:
+    """Collect every target (``concurrency`` at a time); results come back in the targets' order."""
+    todo = list(targets)
+    if not todo:
+        return []
+    results: dict[int, CollectResult] = {}
+    show = progress and sys.stdout.isatty()
+    bar = _progress(len(todo)) if show else None
+    try:
+        with ThreadPoolExecutor(max_workers=max(1, concurrency), thread_name_prefix="collect") as pool:
+            pending: dict[Future[CollectResult], int] = {
+                pool.submit(collect_one, t, specs, host_deadline=host_deadline, output_cap=output_cap): i
+                for i, t in enumerate(todo)
+            }
+            try:
+                while pending:
+                    done, _ = wait(pending, return_when=FIRST_COMPLETED)
+                    for future in done:
+                        index = pending.pop(future)
+                        result = future.result()
+                        results[index] = result
+                        if bar is not None:
+                            bar[0].advance(bar[1])
+                        if on_result is not None:
+                            on_result(result)
+            except BaseException:
+                for future in pending:
+                    future.cancel()
+                raise
+    finally:
+        if bar is not None:
+            bar[0].stop()
+    return [results[i] for i in range(len(todo))]
+
+
+def _progress(total: int) -> tuple[Progress, TaskID]:  # pragma: no cover - needs a terminal
+    bar = Progress(TextColumn(_("Collecting facts")), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    task = bar.add_task("collect", total=total)
+    bar.start()
+    return bar, task

@@ -1,0 +1,1 @@
+"""Compliance: check runs over collected facts, storage, re-scoring, waivers, attestations, scoring, drift."""

@@ -1,0 +1,144 @@
+"""Scan and import, end to end: guard, run, keep the raw XML in the content store, ingest, audit.
+
+A scan is split in three so no database transaction stays open while nmap runs (SQLite would hold its
+write lock for the whole scan): ``prepare_scan`` (read-only), ``runner.run`` (no database), ``store_scan``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO
+
+from sqlmodel import Session, select
+
+from secops import audit
+from secops.errors import InputError, NotFoundError
+from secops.i18n import _
+from secops.models.netscan import NetworkScan
+from secops.models.scope import Scope
+from secops.netscan.ingest import IngestResult, ingest_stream
+from secops.netscan.profiles import NmapArguments, Profile, build_arguments, get_profile
+from secops.netscan.runner import RawScan
+from secops.netscan.scope import Resolver, ScanPlan, plan_scan, resolve
+from secops.store import ContentStore
+from secops.timeutil import utcnow
+
+MAX_IMPORT_BYTES = 4 * 1024 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class PreparedScan:
+    plan: ScanPlan
+    profile: Profile
+    arguments: NmapArguments
+
+
+def is_root() -> bool:
+    return os.geteuid() == 0
+
+
+def prepare_scan(
+    session: Session,
+    targets: list[str],
+    profile_name: str,
+    *,
+    resolve_names: bool = False,
+    root: bool | None = None,
+    resolver: Resolver = resolve,
+) -> PreparedScan:
+    """Check targets against scopes and build nmap's arguments; raises before anything runs."""
+    profile = get_profile(profile_name)
+    plan = plan_scan(session, targets, resolver)
+    arguments = build_arguments(
+        profile, is_root=is_root() if root is None else root, resolve_names=resolve_names, ipv6=plan.ipv6
+    )
+    return PreparedScan(plan, profile, arguments)
+
+
+def store_scan(
+    session: Session, store: ContentStore, prepared: PreparedScan, raw: RawScan, *, actor: str
+) -> IngestResult:
+    """Keep nmap's XML (SHA-256 recorded) and its observations, in the caller's transaction."""
+    stored = store.put_bytes(raw.xml)
+    scope = session.get(Scope, prepared.plan.scope.id)
+    scan = NetworkScan(
+        profile=prepared.profile.name,
+        source="scan",
+        targets=prepared.plan.targets,
+        raw_sha256=stored.sha256,
+        raw_size=stored.size,
+        actor=actor,
+    )
+    result = ingest_stream(session, io.BytesIO(raw.xml), name="nmap output", scan=scan, scope=scope)
+    _audit(session, actor, "net.scan", result)
+    return result
+
+
+class _HashingReader:
+    """A read-through wrapper that hashes what the parser reads (so we know exactly what was imported)."""
+
+    def __init__(self, fh: IO[bytes], limit: int) -> None:
+        self.fh, self.limit = fh, limit
+        self.digest, self.size = hashlib.sha256(), 0
+
+    def read(self, size: int = -1) -> bytes:
+        chunk = self.fh.read(size)
+        self.size += len(chunk)
+        if self.size > self.limit:
+            raise InputError(_("file larger than the limit of {limit} bytes").format(limit=self.limit))
+        self.digest.update(chunk)
+        return chunk
+
+
+def import_file(
+    session: Session, store: ContentStore, path: Path, *, actor: str, scope_name: str | None = None
+) -> IngestResult:
+    """Ingest an nmap XML file made elsewhere; any error leaves the database as it was (caller rolls back)."""
+    scope = None
+    if scope_name is not None:
+        scope = session.exec(select(Scope).where(Scope.name == scope_name)).first()
+        if scope is None:
+            raise NotFoundError(_("no scope named {name}").format(name=scope_name))
+    try:
+        fh = path.open("rb")
+    except OSError as exc:
+        raise InputError(f"{path}: {exc.strerror}") from exc
+    with fh:
+        reader = _HashingReader(fh, MAX_IMPORT_BYTES)
+        scan = NetworkScan(
+            profile="imported", source="import", filename=path.name, actor=actor, started=utcnow()
+        )
+        result = ingest_stream(session, reader, name=str(path), scan=scan, scope=scope)  # type: ignore[arg-type]
+        reader.read()  # hash any trailing bytes after the root element
+    stored = store.put_file(path, max_bytes=MAX_IMPORT_BYTES)
+    if stored.sha256 != reader.digest.hexdigest():
+        raise InputError(_("{path}: the file changed while it was being imported").format(path=path))
+    result.scan.raw_sha256, result.scan.raw_size = stored.sha256, stored.size
+    session.add(result.scan)
+    _audit(session, actor, "net.import", result)
+    return result
+
+
+def _audit(session: Session, actor: str, action: str, result: IngestResult) -> None:
+    scan = result.scan
+    audit.record(
+        session,
+        actor,
+        action,
+        "network_scan",
+        str(scan.id),
+        after={
+            "profile": scan.profile,
+            "targets": scan.targets,
+            "scope_id": scan.scope_id,
+            "hosts": result.hosts,
+            "hosts_up": scan.hosts_up,
+            "ports": result.ports,
+            "raw_sha256": scan.raw_sha256,
+            "filename": scan.filename,
+        },
+    )
