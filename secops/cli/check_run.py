@@ -31,9 +31,12 @@ RESULT_COLUMNS = [
     ("check", "Check"),
     ("status", "Status"),
     ("severity", "Severity"),
-    ("observed", "Observed"),
     ("detail", "Detail"),
 ]
+
+
+def _clip(text: str, limit: int = 140) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def sweep(app: App) -> None:
@@ -68,7 +71,11 @@ def _print_run(app: App, run_id: int, fmt: str, fail_on: str | None) -> None:
         run = runs.get_run(session, run_id)
         rows = [result_json(r) for r in runs.run_results(session, run_id)]
     data = {"run_id": run.id, "status": run.status, "source_run": run.source_run_id, "results": rows}
-    emit(rows, RESULT_COLUMNS, fmt, data=data, title=_("Check run {run}").format(run=run.id))
+    # A table is for people: passing checks are only counted (JSON and CSV carry every result).
+    shown = rows
+    if fmt == "table":
+        shown = [{**r, "detail": _clip(r["detail"])} for r in rows if r["status"] != "pass"]
+    emit(shown, RESULT_COLUMNS, fmt, data=data, title=_("Check run {run}").format(run=run.id))
     if fmt == "table":
         counts: dict[str, int] = {}
         for row in rows:

@@ -14,9 +14,11 @@ from secops.i18n import _
 from secops.incidents import lifecycle, playbooks, reports, timeline, views
 from secops.incidents.vocab import (
     CATEGORIES,
+    DEADLINE_STATUS_LABELS,
     DETECTED_BY,
     FLAGS,
     RESOLUTIONS,
+    SERIOUS_DECISION_LABELS,
     STATUS_LABELS,
     STATUSES,
     TASK_STATUS_LABELS,
@@ -204,7 +206,7 @@ def _print_deadlines(app: App, code: str, states: list[dict[str, Any]], fmt: str
             **d,
             "due": shown(app, d["due"]),
             "sent_at": shown(app, d["sent_at"]),
-            "status": _(str(d["status"])),
+            "status": label(DEADLINE_STATUS_LABELS, d["status"], app.lang),
         }
         for d in states
     ]
@@ -324,7 +326,8 @@ def serious_cmd(app: App, code: str, confirm: bool, reason: str) -> None:
         lifecycle.decide_serious(s, app.actor, code, "confirmed" if confirm else "rejected", reason)
     click.echo(
         _("{code}: serious flag {decision}").format(
-            code=code, decision=_("confirmed" if confirm else "rejected")
+            code=code,
+            decision=label(SERIOUS_DECISION_LABELS, "confirmed" if confirm else "rejected", app.lang),
         )
     )
 
@@ -382,7 +385,7 @@ def deadlines_cmd(app: App, code: str | None, within: str | None, fail_on_overdu
             **r,
             "title": r["title"].get(app.lang),
             "due": shown(app, r["due"]),
-            "status": _(r["status"]),
+            "status": label(DEADLINE_STATUS_LABELS, r["status"], app.lang),
             "sent_at": shown(app, r["sent_at"]),
         }
         for r in rows

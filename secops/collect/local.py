@@ -8,23 +8,27 @@ import selectors
 import signal
 import subprocess
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 SH = "/bin/sh"
+STDERR_KEEP = 64 << 10  # the script's own stderr is only for diagnostics
 
 
 @dataclass
 class Output:
-    """What a transport brought back from the script. ``status`` is None when the script never finished."""
+    """How the script ended. Its stdout went to the ``feed`` callback; ``status`` None = never finished."""
 
-    stdout: bytes
     stderr: bytes
     status: int | None
-    timed_out: bool = False  # the host deadline passed; what arrived until then is kept
+    timed_out: bool = False  # the host deadline passed; what arrived until then was fed
     overflow: bool = False  # more than ``max_bytes`` arrived; the rest was not read
 
 
-def run_local(script: str, deadline: float, max_bytes: int) -> Output:
+Feed = Callable[[bytes], None]
+
+
+def run_local(script: str, deadline: float, feed: Feed, max_bytes: int) -> Output:
     """Run ``script`` through ``sh -s``; on the deadline or overflow the whole process group is killed."""
     proc = subprocess.Popen(
         [SH, "-s"],
@@ -34,13 +38,11 @@ def run_local(script: str, deadline: float, max_bytes: int) -> Output:
         start_new_session=True,  # so the deadline can kill every child the facts started
     )
     assert proc.stdin is not None and proc.stdout is not None and proc.stderr is not None
-    try:
+    with contextlib.suppress(BrokenPipeError):
         proc.stdin.write(script.encode())
         proc.stdin.close()
-    except BrokenPipeError:
-        pass
     out_fd, err_fd = proc.stdout.fileno(), proc.stderr.fileno()
-    chunks: dict[int, list[bytes]] = {out_fd: [], err_fd: []}
+    err = bytearray()
     total, timed_out, overflow, finished = 0, False, False, False
     try:
         with selectors.DefaultSelector() as sel:
@@ -56,8 +58,11 @@ def run_local(script: str, deadline: float, max_bytes: int) -> Output:
                     if not data:
                         sel.unregister(key.fd)
                         continue
-                    chunks[key.fd].append(data)
                     total += len(data)
+                    if key.fd == out_fd:
+                        feed(data)
+                    elif len(err) < STDERR_KEEP:
+                        err += data
                     overflow = total > max_bytes
         finished = not (timed_out or overflow)
     finally:
@@ -65,8 +70,8 @@ def run_local(script: str, deadline: float, max_bytes: int) -> Output:
             _kill(proc)
         proc.stdout.close()
         proc.stderr.close()
-    status = None if timed_out or overflow else proc.wait(timeout=max(0.1, deadline - time.monotonic()))
-    return Output(b"".join(chunks[out_fd]), b"".join(chunks[err_fd]), status, timed_out, overflow)
+    status = proc.wait(timeout=max(0.1, deadline - time.monotonic())) if finished else None
+    return Output(bytes(err), status, timed_out, overflow)
 
 
 def _kill(proc: subprocess.Popen[bytes]) -> None:

@@ -18,7 +18,7 @@ from secops.collect import ssh
 from secops.collect.bundle import CollectResult, FactSpec
 from secops.collect.errors import Dropped, HostError, Timeout
 from secops.collect.local import Output, run_local
-from secops.collect.script import build_script, new_nonce, parse_output
+from secops.collect.script import FrameParser, build_script, new_nonce
 from secops.collect.target import Target
 from secops.i18n import _
 
@@ -26,16 +26,22 @@ MiB = 1 << 20
 DEFAULT_CAP = 4 * MiB
 
 
-def _finish(result: CollectResult, output: Output, nonce: str, cap: int, deadline_s: float) -> None:
-    parsed = parse_output(output.stdout, nonce, cap)
-    result.facts = parsed.facts
-    if parsed.done:
+def total_limit(output_cap: int) -> int:
+    """Bytes one host may send in all: facts are cut to the cap as they stream in, but a runaway host stops."""
+    return max(8 * output_cap, 64 * MiB)
+
+
+def _finish(result: CollectResult, parser: FrameParser, output: Output, deadline_s: float) -> None:
+    result.facts = parser.facts
+    if parser.done:
         return
-    stuck = f" (while running fact {parsed.partial})" if parsed.partial else ""
+    stuck = f" (while running fact {parser.partial})" if parser.partial else ""
     if output.timed_out:
         raise Timeout(f"timeout: host deadline of {deadline_s:g}s passed{stuck}")
     if output.overflow:
-        raise HostError(f"output cap exceeded: more output than capped facts can give{stuck}")
+        raise HostError(f"output limit: the host sent more than the total output limit{stuck}")
+    if parser.corrupt:
+        raise HostError(f"garbled output: the collection markers are out of order{stuck}")
     if output.status is None:
         raise Dropped(f"dropped: connection closed before the collection finished{stuck}")
     detail = output.stderr.decode("utf-8", errors="replace").strip()[-300:]
@@ -48,22 +54,21 @@ def collect_one(
 ) -> CollectResult:
     """Collect one host; every failure is folded into the result."""
     result = CollectResult(host=target.name, transport=target.transport, started=time.time())
-    started = time.monotonic()
-    deadline = started + host_deadline
+    deadline = time.monotonic() + host_deadline
     nonce = new_nonce()
     script = build_script(specs, nonce, sudo=target.sudo, cap=output_cap)
-    # worst case of a well-behaved script: every fact's stdout and stderr at the cap, plus the markers
-    max_bytes = (2 * len(specs) + 1) * (output_cap + 1) + 256 * (len(specs) + 1)
+    parser = FrameParser(nonce, output_cap)
     session: ssh.Session | None = None
     try:
         if target.transport == "local":
-            output = run_local(script, deadline, max_bytes)
+            output = run_local(script, deadline, parser.feed, total_limit(output_cap))
         else:
             session = ssh.connect(target, deadline)
             result.host_key_fingerprint = session.fingerprint
-            output = ssh.run_ssh(session, script, deadline, max_bytes)
-        _finish(result, output, nonce, output_cap, host_deadline)
+            output = ssh.run_ssh(session, script, deadline, parser.feed, total_limit(output_cap))
+        _finish(result, parser, output, host_deadline)
     except HostError as exc:
+        result.facts = parser.facts
         result.error, result.error_kind = exc.reason, exc.kind
         if exc.fingerprint and not result.host_key_fingerprint:
             result.host_key_fingerprint = exc.fingerprint

@@ -226,6 +226,18 @@ def execute_run(
     specs = fact_specs(catalog, [c for h in hosts for c in checks_for(catalog, h.os)])
     targets: list[Target] = []
     for host in hosts:
+        if not checks_for(catalog, host.os):  # e.g. a Windows host: nothing to collect, so never contacted
+            store_host(
+                engine,
+                run_id,
+                catalog,
+                contexts[host.name],
+                waivers,
+                transport=transport or host.transport,
+                raw={},
+                error=None,
+            )
+            continue
         try:
             target = Target.from_host(host, home)
             targets.append(dataclasses.replace(target, transport=transport) if transport else target)

@@ -12,6 +12,7 @@ from sqlmodel import col, select
 
 from secops.i18n import _, pick
 from secops.incidents import evidence, lifecycle, observables, playbooks, reports, tasks, timeline
+from secops.incidents.vocab import DEADLINE_STATUS_LABELS, label
 from secops.models import System
 from secops.store import store_for
 from secops.timeutil import local, utcnow
@@ -46,10 +47,16 @@ def run_demo(app: App, console: Console) -> None:
     book = playbooks.get_playbook("ransomware", app.settings.catalogs)
     with app.session() as s:
         inc = lifecycle.open_incident(
-            s, actor, title=_("Files encrypted on {system}").format(system=system.name),
-            systems=[system.code], category="ransomware", detected_at=now - timedelta(hours=3),
-            detected_by="ids", detail=_("Demo: the IDS flagged mass file renames; a ransom note was found."),
-            book=book, flags=["service_interruption"],
+            s,
+            actor,
+            title=_("Files encrypted on {system}").format(system=system.name),
+            systems=[system.code],
+            category="ransomware",
+            detected_at=now - timedelta(hours=3),
+            detected_by="ids",
+            detail=_("Demo: the IDS flagged mass file renames; a ransom note was found."),
+            book=book,
+            flags=["service_interruption"],
         )
         code = inc.code
     with app.session() as s:
@@ -59,15 +66,23 @@ def run_demo(app: App, console: Console) -> None:
     note_path = note_dir / "README_RESTORE_FILES.txt"
     note_path.write_text(RANSOM_NOTE, encoding="utf-8")
     with app.session() as s:
-        ev = evidence.add_evidence(s, store_for(app.settings.home), actor, code, note_path,
-                                   _("Ransom note found on the portal server"))
+        ev = evidence.add_evidence(
+            s,
+            store_for(app.settings.home),
+            actor,
+            code,
+            note_path,
+            _("Ransom note found on the portal server"),
+        )
     with app.session() as s:
         tasks.task_done(s, actor, code, "confirm_encryption", evidence=[f"E{ev.number}"])
     with app.session() as s:
         event = lifecycle.add_note(s, actor, code, RANSOM_NOTE)
         observables.extract_from_notes(s, actor, code, only_seq=event.seq)
     with app.session() as s:
-        tasks.task_done(s, actor, code, "scope_affected_hosts", note=_("Two servers encrypted; backups intact."))
+        tasks.task_done(
+            s, actor, code, "scope_affected_hosts", note=_("Two servers encrypted; backups intact.")
+        )
         lifecycle.change_status(s, actor, code, "containment", at=now - timedelta(hours=1))
     with app.session() as s:
         tasks.task_done(s, actor, code, "isolate_hosts")
@@ -90,7 +105,7 @@ def _show(app: App, console: Console, code: str) -> None:
         table.add_column(header)
     for st in states:
         due = f"{local(st.due, tz):%Y-%m-%d %H:%M}" if st.due else "-"
-        table.add_row(pick(st.title), due, _(st.status))
+        table.add_row(pick(st.title), due, label(DEADLINE_STATUS_LABELS, st.status))
     console.print(table)
     tl = Table(title=_("Timeline"), header_style="bold")
     for header in ("#", _("Time"), _("Event"), "SHA-256"):

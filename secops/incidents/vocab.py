@@ -113,6 +113,19 @@ ROLES = {
     "data_protection": {"vi": "Bộ phận bảo vệ dữ liệu cá nhân", "en": "Data protection officer"},
 }
 
+DEADLINE_STATUS_LABELS = {
+    "open": {"vi": "Đang tính giờ", "en": "Running"},
+    "overdue": {"vi": "Quá hạn", "en": "Overdue"},
+    "sent": {"vi": "Đã gửi đúng hạn", "en": "Sent on time"},
+    "sent_late": {"vi": "Đã gửi, trễ hạn", "en": "Sent late"},
+    "waiting": {"vi": "Chưa bắt đầu tính", "en": "Not started"},
+    "not_applicable": {"vi": "Không áp dụng", "en": "Not applicable"},
+}
+SERIOUS_DECISION_LABELS = {
+    "confirmed": {"vi": "xác nhận", "en": "confirmed"},
+    "rejected": {"vi": "bác bỏ", "en": "rejected"},
+}
+
 TASK_STATUS_LABELS = {
     "open": {"vi": "Đang mở", "en": "Open"},
     "done": {"vi": "Hoàn thành", "en": "Done"},

@@ -77,8 +77,10 @@ class _Applier:
         self.systems = {s.code: s for s in session.exec(select(System)).all()}
         codes = {s.id: s.code for s in self.systems.values()}
         self.components: dict[str, list[str]] = {}
+        self.links: dict[int, list[SystemComponent]] = {}
         for link in session.exec(select(SystemComponent)).all():
             self.components.setdefault(codes[link.parent_id], []).append(codes[link.child_id])
+            self.links.setdefault(link.parent_id, []).append(link)
         self.changes: list[_Change] = []
 
     def snapshot(self, kind: str, obj: SQLModel) -> dict[str, Any]:
@@ -130,19 +132,18 @@ class _Applier:
 
     def _set_components(self, system: System, codes: list[str]) -> None:
         wanted = {self.systems[c].id for c in codes}
-        links = self.session.exec(select(SystemComponent).where(SystemComponent.parent_id == system.id)).all()
+        assert system.id is not None
+        links = self.links.get(system.id, [])
         for link in links:
             if link.child_id not in wanted:
                 self.session.delete(link)
         have = {link.child_id for link in links}
         for child_id in sorted(i for i in wanted if i is not None and i not in have):
-            assert system.id is not None
             self.session.add(SystemComponent(parent_id=system.id, child_id=child_id))
         self.components[system.code] = sorted(codes)
 
     def hosts_pass(self, entries: list[Valid]) -> None:
-        names = [v.key for v in entries]
-        hosts = {h.name: h for h in self.session.exec(select(Host).where(Host.name.in_(names))).all()}  # type: ignore[attr-defined]
+        hosts = {h.name: h for h in self.session.exec(select(Host)).all()} if entries else {}
         for v in entries:
             obj = hosts.get(v.key)
             before = self._before("hosts", obj)
@@ -162,8 +163,7 @@ class _Applier:
             self.changes.append(_Change("hosts", v.key, obj, before))
 
     def scopes_pass(self, entries: list[Valid]) -> None:
-        names = [v.key for v in entries]
-        scopes = {s.name: s for s in self.session.exec(select(Scope).where(Scope.name.in_(names))).all()}  # type: ignore[attr-defined]
+        scopes = {s.name: s for s in self.session.exec(select(Scope)).all()} if entries else {}
         for v in entries:
             obj = scopes.get(v.key)
             before = self._before("scopes", obj)

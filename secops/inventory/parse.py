@@ -26,7 +26,10 @@ CSV_KIND = re.compile(r"^(agencies|systems|hosts|scopes)[^/]*\.csv$", re.IGNOREC
 Result = tuple[list[RawEntry], list[Problem]]
 
 
-class _LineLoader(yaml.SafeLoader):
+_SafeBase: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml is ~10x faster
+
+
+class _LineLoader(_SafeBase):  # type: ignore[valid-type,misc]
     """A SafeLoader whose mappings and sequences record line numbers, and which refuses duplicate keys."""
 
 

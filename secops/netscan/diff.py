@@ -32,10 +32,11 @@ class Change:
 
 
 class Coverage:
-    """Which ports a scan probed, from nmap's ``scaninfo`` (unknown coverage means "everything")."""
+    """Which ports a scan probed, from nmap's ``scaninfo`` (``None``: unknown, taken as "everything")."""
 
-    def __init__(self, scaninfo: list[dict[str, Any]]) -> None:
-        self.ranges: dict[str, list[tuple[int, int]]] | None = None
+    def __init__(self, scaninfo: list[dict[str, Any]], listed_ports: bool) -> None:
+        # No scaninfo: a ping scan (nothing probed) unless the file lists ports anyway (then: unknown).
+        self.ranges: dict[str, list[tuple[int, int]]] | None = None if listed_ports else {}
         if scaninfo:
             self.ranges = {}
             for info in scaninfo:
@@ -44,7 +45,6 @@ class Coverage:
                     low, _sep, high = part.partition("-")
                     if low.strip().isdigit():
                         self.ranges.setdefault(protocol, []).append((int(low), int(high or low)))
-        self.any_ports = self.ranges is None or bool(self.ranges)
 
     def covers(self, port: int, protocol: str) -> bool:
         if self.ranges is None:
@@ -67,7 +67,8 @@ def _hosts(
 
 def diff_scans(session: Session, old: NetworkScan, new: NetworkScan) -> list[Change]:
     before, after = _hosts(session, old), _hosts(session, new)
-    old_cover, new_cover = Coverage(old.scaninfo), Coverage(new.scaninfo)
+    old_cover = Coverage(old.scaninfo, any(ports for _h, ports in before.values()))
+    new_cover = Coverage(new.scaninfo, any(ports for _h, ports in after.values()))
     changes: list[Change] = []
     for address in sorted(set(before) | set(after), key=_address_key):
         was, now = before.get(address), after.get(address)

@@ -14,7 +14,7 @@ from typing import Any
 
 from secops.catalog.schema import COMPARISONS, Check, Rule
 from secops.probes.functions import FUNCTIONS
-from secops.probes.outcome import FactUnavailable, Outcome, ProbeError, Verdict
+from secops.probes.outcome import FactUnavailable, Outcome, OutcomeStatus, ProbeError, Verdict
 
 
 class _Missing:
@@ -204,7 +204,10 @@ class Evaluator:
         if op in ("any_item", "all_items", "no_item"):
             return self.items(op, raw, value, rule)
         operand = self.operand(raw)
-        if value is MISSING:  # an absent value satisfies only the negative operators
+        if op == "empty":
+            size = 0 if value is MISSING or value is None else len(value)
+            return (size == 0) == operand, "is empty" if operand else "is not empty", ""
+        if value is MISSING or value is None:  # an absent value satisfies only the negative operators
             return op in _NEGATIVE, self.describe(op, operand), ""
         if op == "equals":
             return _eq(value, operand), f"== {render(operand)}", ""
@@ -225,9 +228,6 @@ class Evaluator:
             a, b = _number(value), _number(operand)
             holds = {"eq": a == b, "ne": a != b, "lt": a < b, "le": a <= b, "gt": a > b, "ge": a >= b}[op]
             return holds, f"{_SYMBOL[op]} {render(operand)}", ""
-        if op == "empty":
-            size = 0 if value is None else len(value)
-            return (size == 0) == operand, "is empty" if operand else "is not empty", ""
         if op in ("contains", "not_contains"):
             members = list(value) if isinstance(value, list | tuple | set | dict) else None
             found = (
@@ -240,7 +240,7 @@ class Evaluator:
             allowed = {
                 _hashable(x) for x in (operand if isinstance(operand, list | tuple | set) else [operand])
             }
-            values = value if isinstance(value, list | tuple | set) else [value]
+            values = list(value) if isinstance(value, list | tuple | set) else [value]
             extra = [v for v in values if _hashable(v) not in allowed]
             return not extra, f"⊆ {render(operand)}", f"not allowed: {render(extra)}" if extra else ""
         if op == "mode_within":
@@ -322,10 +322,11 @@ def evaluate(check: Check, facts: Mapping[str, Any], context: Mapping[str, Any])
     if missing:
         return Outcome("error", detail=f"fact not collected: {', '.join(missing)}")
     unavailable = {name: facts[name] for name in check.facts if isinstance(facts[name], FactUnavailable)}
-    for status in ("error", "skipped", "not_applicable"):
+    statuses: tuple[OutcomeStatus, ...] = ("error", "skipped", "not_applicable")
+    for status in statuses:
         reasons = [f"{name}: {fact.reason}" for name, fact in unavailable.items() if fact.status == status]
         if reasons:
-            return Outcome(status, detail="; ".join(reasons))  # type: ignore[arg-type]
+            return Outcome(status, detail="; ".join(reasons))
     evaluator = Evaluator(check, facts, context)
     try:
         if applies.when is not None:

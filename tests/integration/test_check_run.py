@@ -16,7 +16,17 @@ from secops import db
 from secops.models import Agency, Host, System
 from tests.conftest import Cli
 from tests.integration.sshd import *  # noqa: F403  (the fixtures)
-from tests.integration.sshd import TestHost, TestUser, free_port, hardened_test_host, weak_test_host
+from tests.integration.sshd import (
+    HARDENED_FAILLOCK,
+    HARDENED_LOGIN_DEFS,
+    HARDENED_PWQUALITY,
+    HARDENED_SSHD,
+    TestHost,
+    TestUser,
+    free_port,
+    netns_test_host,
+    weak_test_host,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -101,15 +111,44 @@ def test_local_transport_end_to_end(run: Cli) -> None:
     assert row["met"] + row["not_met"] + row["not_evaluated"] == row["applicable"] > 0
 
 
-@pytest.fixture(scope="module")
+# Function-scoped on purpose: replacing the machine's /etc/passwd (any useradd/userdel, e.g. by a parallel
+# test session) detaches the namespace's /etc/passwd overlay (Linux ≥ 3.18), so keep each bed short-lived.
+@pytest.fixture
 def weak(ssh_user: TestUser, sshd_workdir: Path) -> Iterator[TestHost]:
     with weak_test_host(ssh_user, sshd_workdir / "cr-weak", index=50, tag="cr-weak") as host:
         yield host
 
 
-@pytest.fixture(scope="module")
+def etc_dir_copy(name: str, changes: dict[str, str]) -> dict[str, tuple[str, int]]:
+    """A whole ``/etc/<name>`` directory for an overlay (overlays replace directories), with ``changes``."""
+    base = Path("/etc") / name
+    out = {
+        f"{name}/{p.relative_to(base)}": (p.read_text(errors="replace"), stat.S_IMODE(p.stat().st_mode))
+        for p in base.rglob("*")
+        if p.is_file()
+    }
+    out.update({f"{name}/{rel}": (text, 0o644) for rel, text in changes.items()})
+    return out
+
+
+PWQUALITY_STACK = "password requisite pam_pwquality.so retry=3\n" + (
+    Path("/etc/pam.d/common-password").read_text() if Path("/etc/pam.d/common-password").exists() else ""
+)
+
+
+@pytest.fixture
 def hardened(ssh_user: TestUser, sshd_workdir: Path) -> Iterator[TestHost]:
-    with hardened_test_host(ssh_user, sshd_workdir / "cr-hard", index=51, tag="cr-hard") as host:
+    """The hardened bed plus pam_pwquality in the PAM password stack (the length policy is enforced)."""
+    files = {
+        "login.defs": (HARDENED_LOGIN_DEFS, 0o644),
+        **etc_dir_copy(
+            "security", {"pwquality.conf": HARDENED_PWQUALITY, "faillock.conf": HARDENED_FAILLOCK}
+        ),
+        **etc_dir_copy("pam.d", {"common-password": PWQUALITY_STACK}),
+    }
+    with netns_test_host(
+        "cr-hard", 51, ssh_user, sshd_workdir / "cr-hard", sshd_extra=HARDENED_SSHD, files=files
+    ) as host:
         yield host
 
 
@@ -177,3 +216,29 @@ def test_weak_hardened_and_unreachable_hosts(run: Cli, weak: TestHost, hardened:
     )
     assert gated.exit_code == 1, gated.output
     assert json.loads(gated.output)["status"] == "completed"
+
+
+def test_demo_checks_this_machine(run: Cli) -> None:
+    from io import StringIO
+
+    from rich.console import Console
+
+    from secops.cli.app import App
+    from secops.compliance.demo import DEMO_HOST, run_demo
+    from secops.config import load_settings
+    from secops.i18n import set_language
+
+    seed(run.db_url, [])  # a level-3 system without a local host: the demo adds one
+    set_language("en")
+    app = App(settings=load_settings(home=run.home, db_url=run.db_url, lang="en", actor="tester"))
+    buffer = StringIO()
+    try:
+        run_demo(app, Console(file=buffer, width=200))
+    finally:
+        app.close()
+    text = buffer.getvalue()
+    assert f"Checking this machine ({DEMO_HOST}) through the local transport" in text
+    assert "Run 1: completed" in text
+    assert "lgsp (level 3): achieved level" in text and "score = met / (met + not met) = " in text
+    hosts = json.loads(run("check", "run", "--host", DEMO_HOST, "--format", "json").output)["results"]
+    assert {r["host"] for r in hosts} == {DEMO_HOST}

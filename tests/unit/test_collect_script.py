@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from secops.collect import CollectResult, FactSpec, RawFact, Target, collect_hosts, collect_one
-from secops.collect.script import SKIP_NO_SUDO, build_script, new_nonce, parse_output
+from secops.collect.script import SKIP_NO_SUDO, FrameParser, build_script, new_nonce, parse_output
 from secops.errors import InputError
 from secops.models import Host
 
@@ -103,7 +103,7 @@ def test_parser_tolerates_a_cut_stream() -> None:
         "a": RawFact(rc=0, stdout="A"),
         "b": RawFact(rc=None, stdout="", skipped=SKIP_NO_SUDO),
     }
-    assert parsed.partial == "c" and not parsed.done and parsed.preamble == b"motd noise\n"
+    assert parsed.partial == "c" and not parsed.done and parsed.preamble.data == b"motd noise\n"
 
 
 def test_script_quotes_commands_and_ids() -> None:
@@ -141,3 +141,20 @@ def test_target_from_host_resolves_paths(tmp_path: Path) -> None:
     assert bare.known_hosts_files() == [Path("~/.ssh/known_hosts").expanduser()]
     with pytest.raises(InputError, match="unknown transport 'telnet'"):
         Target(name="x", address="127.0.0.1", transport="telnet")
+
+
+def test_stream_split_at_every_byte_boundary() -> None:
+    nonce = "SECOPS-abc"
+    data = b"\nSECOPS-abc B a\nhello\nSECOPS-abc O 0\nwarn\nSECOPS-abc E\n\nSECOPS-abc DONE\n"
+    for size in (1, 2, 3, 7, 13):
+        parser = FrameParser(nonce, cap=100)
+        for i in range(0, len(data), size):
+            parser.feed(data[i : i + size])
+        assert parser.done and parser.facts == {"a": RawFact(rc=0, stdout="hello", stderr="warn")}
+
+
+def test_runaway_output_stops_the_host() -> None:
+    result = collect_one(LOCAL, [FactSpec("flood", "yes"), FactSpec("never", "echo no")], output_cap=1 << 20)
+    assert result.error_kind == "other"
+    assert result.error == "output limit: the host sent more than the total output limit (while running fact flood)"
+    assert result.facts == {}

@@ -15,15 +15,28 @@ from secops.timeutil import local, parse_datetime
 
 def _incident(detected: str, **fields: object) -> Incident:
     at = parse_datetime(detected)
-    values: dict[str, object] = {"code": "SC-2026-0001", "title": "t", "category": "ransomware", "detected_at": at,
-                                 "detected_by": "ids", "opened_by": "a", "opened_at": at + timedelta(hours=1),
-                                 "flags": {}, "phase_times": {}}
+    values: dict[str, object] = {
+        "code": "SC-2026-0001",
+        "title": "t",
+        "category": "ransomware",
+        "detected_at": at,
+        "detected_by": "ids",
+        "opened_by": "a",
+        "opened_at": at + timedelta(hours=1),
+        "flags": {},
+        "phase_times": {},
+    }
     values.update(fields)
     return Incident(**values)  # type: ignore[arg-type]
 
 
-def _state(incident: Incident, kind: str, now: datetime, reports: list[IncidentReport] | None = None,
-           level: int | None = 3) -> deadlines.DeadlineState:
+def _state(
+    incident: Incident,
+    kind: str,
+    now: datetime,
+    reports: list[IncidentReport] | None = None,
+    level: int | None = 3,
+) -> deadlines.DeadlineState:
     return next(s for s in deadlines.evaluate(incident, reports or [], now, level) if s.kind == kind)
 
 
@@ -60,12 +73,23 @@ def test_personal_data_clock_needs_the_flag_and_stops_when_sent() -> None:
     st = _state(inc, "personal_data", parse_datetime("2026-05-13T08:59"))
     assert (st.status, f"{local(st.due):%Y-%m-%d %H:%M}") == ("open", "2026-05-13 09:00")  # type: ignore[arg-type]
     assert _state(inc, "personal_data", parse_datetime("2026-05-13T09:01")).status == "overdue"
-    on_time = IncidentReport(incident_id=1, kind="personal_data", sent_at=parse_datetime("2026-05-13T09:00"),
-                             recipients="A05", ref="12/TB", actor="a")
+    on_time = IncidentReport(
+        incident_id=1,
+        kind="personal_data",
+        sent_at=parse_datetime("2026-05-13T09:00"),
+        recipients="A05",
+        ref="12/TB",
+        actor="a",
+    )
     st = _state(inc, "personal_data", parse_datetime("2026-06-01T00:00"), [on_time])
     assert (st.status, st.ref) == ("sent", "12/TB")
-    late = IncidentReport(incident_id=1, kind="personal_data", sent_at=parse_datetime("2026-05-13T09:00:01"),
-                          recipients="A05", actor="a")
+    late = IncidentReport(
+        incident_id=1,
+        kind="personal_data",
+        sent_at=parse_datetime("2026-05-13T09:00:01"),
+        recipients="A05",
+        actor="a",
+    )
     assert _state(inc, "personal_data", parse_datetime("2026-06-01T00:00"), [late]).status == "sent_late"
 
 
@@ -87,13 +111,28 @@ def test_form04_counts_from_the_end_of_the_response() -> None:
 
 
 def test_false_positive_voids_unsent_clocks_but_keeps_sent_ones() -> None:
-    inc = _incident("2026-06-01T09:00", status="closed", resolution="false_positive",
-                    closed_at=parse_datetime("2026-06-01T10:00"))
-    sent = IncidentReport(incident_id=1, kind="notification", sent_at=parse_datetime("2026-06-01T09:30"),
-                          recipients="VNCERT", actor="a")
-    states = {s.kind: s.status for s in deadlines.evaluate(inc, [sent], parse_datetime("2026-07-01T00:00"), 3)}
-    assert states == {"notification": "sent", "form03": "not_applicable", "form04": "not_applicable",
-                      "personal_data": "not_applicable"}
+    inc = _incident(
+        "2026-06-01T09:00",
+        status="closed",
+        resolution="false_positive",
+        closed_at=parse_datetime("2026-06-01T10:00"),
+    )
+    sent = IncidentReport(
+        incident_id=1,
+        kind="notification",
+        sent_at=parse_datetime("2026-06-01T09:30"),
+        recipients="VNCERT",
+        actor="a",
+    )
+    states = {
+        s.kind: s.status for s in deadlines.evaluate(inc, [sent], parse_datetime("2026-07-01T00:00"), 3)
+    }
+    assert states == {
+        "notification": "sent",
+        "form03": "not_applicable",
+        "form04": "not_applicable",
+        "personal_data": "not_applicable",
+    }
 
 
 def test_durations_and_periods() -> None:
@@ -101,13 +140,22 @@ def test_durations_and_periods() -> None:
     with pytest.raises(InputError, match="not a duration"):
         parse_duration("5 weeks")
     h1 = stats.parse_period("2026H1")
-    assert (h1.start, h1.end) == (datetime(2025, 12, 31, 17, tzinfo=UTC), datetime(2026, 6, 30, 17, tzinfo=UTC))
+    assert (h1.start, h1.end) == (
+        datetime(2025, 12, 31, 17, tzinfo=UTC),
+        datetime(2026, 6, 30, 17, tzinfo=UTC),
+    )
     q4 = stats.parse_period("2026q4")
-    assert (q4.start, q4.end) == (datetime(2026, 9, 30, 17, tzinfo=UTC), datetime(2026, 12, 31, 17, tzinfo=UTC))
+    assert (q4.start, q4.end) == (
+        datetime(2026, 9, 30, 17, tzinfo=UTC),
+        datetime(2026, 12, 31, 17, tzinfo=UTC),
+    )
     year = stats.parse_period("2026")
     assert (year.start, year.end) == (h1.start, datetime(2026, 12, 31, 17, tzinfo=UTC))
     month = stats.parse_period("2026-02")
-    assert (month.start, month.end) == (datetime(2026, 1, 31, 17, tzinfo=UTC), datetime(2026, 2, 28, 17, tzinfo=UTC))
+    assert (month.start, month.end) == (
+        datetime(2026, 1, 31, 17, tzinfo=UTC),
+        datetime(2026, 2, 28, 17, tzinfo=UTC),
+    )
     for bad in ("2026H3", "26Q1", "2026-13"):
         with pytest.raises(InputError):
             stats.parse_period(bad)

@@ -1,4 +1,4 @@
-"""Playbooks and deadline rules are data: every shipped file validates; bad files name FILE:LINE and the reason."""
+"""Playbooks and deadline rules are data: shipped files validate; bad ones name FILE:LINE and the reason."""
 
 from __future__ import annotations
 
@@ -12,13 +12,21 @@ from secops.incidents import deadlines, playbooks
 from secops.incidents.vocab import CATEGORIES, parse_duration
 from secops.resources import data_dir
 
-CONTRACT_IDS = {"ransomware", "malware", "defacement", "ddos", "phishing", "intrusion", "data_leak",
-                "exploited_vulnerability"}
+CONTRACT_IDS = {
+    "ransomware",
+    "malware",
+    "defacement",
+    "ddos",
+    "phishing",
+    "intrusion",
+    "data_leak",
+    "exploited_vulnerability",
+}
 
 
 def test_every_shipped_playbook_validates() -> None:
     books = playbooks.load_all()
-    assert CONTRACT_IDS <= set(books)
+    assert set(books) >= CONTRACT_IDS
     for book in books.values():
         step_ids = [s.id for _p, s in book.steps()]
         assert "notify_coordinator" in step_ids, book.id
@@ -68,18 +76,33 @@ def test_a_minimal_playbook_loads(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("change", "expected"),
     [
-        (("owner: analyst", "owner: janitor"), "sample.yaml:9: phases.0.steps.0.owner: Value error, unknown owner role 'janitor'"),
-        (("owner: analyst", "owner: analyst\n        due: {after: triage, offset: soon}"),
-         "sample.yaml:10: phases.0.steps.0.due.offset: Value error, not a duration"),
-        (("categories: [malware]", "categories: [weather]"), "sample.yaml:3: categories: Value error, unknown category 'weather'"),
+        (
+            ("owner: analyst", "owner: janitor"),
+            "sample.yaml:9: phases.0.steps.0.owner: Value error, unknown owner role 'janitor'",
+        ),
+        (
+            ("owner: analyst", "owner: analyst\n        due: {after: triage, offset: soon}"),
+            "sample.yaml:10: phases.0.steps.0.due.offset: Value error, not a duration",
+        ),
+        (
+            ("categories: [malware]", "categories: [weather]"),
+            "sample.yaml:3: categories: Value error, unknown category 'weather'",
+        ),
         (("- id: triage", "- id: cleanup"), "sample.yaml:5: phases.0.id: Input should be"),
-        (("owner: analyst", "owner: analyst\n        when: {flags: [sunny]}"),
-         "sample.yaml:10: phases.0.steps.0.when.flags: Value error, unknown flag 'sunny'"),
-        (("owner: analyst", "owner: analyst\n        colour: red"), "sample.yaml:10: phases.0.steps.0.colour: Extra inputs"),
+        (
+            ("owner: analyst", "owner: analyst\n        when: {flags: [sunny]}"),
+            "sample.yaml:10: phases.0.steps.0.when.flags: Value error, unknown flag 'sunny'",
+        ),
+        (
+            ("owner: analyst", "owner: analyst\n        colour: red"),
+            "sample.yaml:10: phases.0.steps.0.colour: Extra inputs",
+        ),
         (("title: {vi: Mẫu, en: Sample}", "title: {vi: Mẫu, en: Sample"), "sample.yaml:3: invalid YAML"),
     ],
 )
-def test_bad_playbooks_name_file_line_and_reason(tmp_path: Path, change: tuple[str, str], expected: str) -> None:
+def test_bad_playbooks_name_file_line_and_reason(
+    tmp_path: Path, change: tuple[str, str], expected: str
+) -> None:
     path = _write(tmp_path, GOOD.replace(*change))
     with pytest.raises(InputError) as err:
         playbooks.load_playbook(path)
@@ -113,9 +136,15 @@ def test_deadline_rules_validate_and_name_the_line(tmp_path: Path) -> None:
     rules = deadlines.load_rules()
     assert [r.kind for r in rules.deadlines] == ["notification", "form03", "form04", "personal_data"]
     assert {r.kind: parse_duration(r.offset) for r in rules.deadlines} == {
-        "notification": 5 * 1440, "form03": 0, "form04": 5 * 1440, "personal_data": 72 * 60}
+        "notification": 5 * 1440,
+        "form03": 0,
+        "form04": 5 * 1440,
+        "personal_data": 72 * 60,
+    }
     text = deadlines.rules_path().read_text(encoding="utf-8").replace("trigger: closed", "trigger: lunchtime")
     path = _write(tmp_path, text, "rules.yaml")
     line = text.splitlines().index("    trigger: lunchtime") + 1
-    with pytest.raises(InputError, match=rf"rules.yaml:{line}: deadlines.2.trigger: Value error, unknown trigger"):
+    with pytest.raises(
+        InputError, match=rf"rules.yaml:{line}: deadlines.2.trigger: Value error, unknown trigger"
+    ):
         deadlines.load_rules(path)

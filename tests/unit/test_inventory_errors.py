@@ -91,17 +91,17 @@ scopes:
         f"{n}:2: unknown field 'colour' (allowed: code, name, parent)",
         f"{n}:4: code: 'Bad_Code' is not valid (use only lower-case letters a-z, digits and '-')",
         f"{n}:10: function: 'webapp' is not allowed (use 'internal', 'citizen_service', 'infrastructure', "
-        "'industrial_control' or 'other')",
-        f"{n}:11: information[1]: 'secret' is not allowed (use 'public', 'private', 'personal' or 'state_secret')",
+        "'industrial_control', 'other')",
+        f"{n}:11: information[1]: 'secret' is not allowed (use 'public', 'private', 'personal', 'state_secret')",
         f"{n}:12: online_public_service_level: Input should be less than or equal to 4 (got 5)",
         f"{n}:13: infrastructure_scope: 'planet' is not allowed (use 'organization', 'sector', 'province', "
-        "'multi_province', 'national' or 'international')",
-        f"{n}:14: ics_construction_grade: 'V' is not allowed (use 'IV', 'III', 'II', 'I' or 'special')",
-        f"{n}:15: state_secret_harm: 'mild' is not allowed (use 'harm', 'serious' or 'especially_serious')",
+        "'multi_province', 'national', 'international')",
+        f"{n}:14: ics_construction_grade: 'V' is not allowed (use 'IV', 'III', 'II', 'I', 'special')",
+        f"{n}:15: state_secret_harm: 'mild' is not allowed (use 'harm', 'serious', 'especially_serious')",
         f"{n}:16: personal_data_users: Input should be a valid integer (got 'many')",
         f"{n}:19: address: '999.1.1.1' is not an IP address",
-        f"{n}:20: os: 'plan9' is not allowed (use 'linux', 'windows', 'bsd', 'macos', 'network' or 'other')",
-        f"{n}:21: transport: 'telnet' is not allowed (use 'ssh' or 'local')",
+        f"{n}:20: os: 'plan9' is not allowed (use 'linux', 'windows', 'bsd', 'macos', 'network', 'other')",
+        f"{n}:21: transport: 'telnet' is not allowed (use 'ssh', 'local')",
         f"{n}:22: ssh.port: Input should be greater than or equal to 1 (got 0)",
         f"{n}:22: ssh.host_key: host_key must be an OpenSSH SHA256 fingerprint like SHA256:<43 base64 characters>",
         f"{n}:23: services: '70000/tcp' is not a service like 22/tcp or 161/udp (port 1–65535)",
@@ -188,7 +188,7 @@ scopes:
 def test_yaml_syntax_error_has_its_line(loaded: Engine, tmp_path: Path) -> None:
     f = _write(tmp_path / "syntax.yaml", "agencies:\n  - {code: a, name: A}\n  - {code: b, name: [B}\n")
     assert _problems(loaded, f) == [
-        f"{f}:3: YAML syntax error: while parsing a flow sequence expected ',' or ']', but got '}}'"
+        f"{f}:3: YAML syntax error: while parsing a flow sequence did not find expected ',' or ']'"
     ]
 
 
@@ -225,7 +225,7 @@ def test_csv_problems_at_their_physical_line(loaded: Engine, tmp_path: Path) -> 
         "bad-2,Ba,ubnd-tinh,,,,,extra\n"
     ))
     assert _problems(loaded, f) == [
-        f"{f}:4: information[1]: 'secret' is not allowed (use 'public', 'private', 'personal' or 'state_secret')",
+        f"{f}:4: information[1]: 'secret' is not allowed (use 'public', 'private', 'personal', 'state_secret')",
         f"{f}:4: online_public_service_level: Input should be a valid integer (got 'x')",
         f"{f}:4: national_egov_24x7: Input should be a valid boolean (got 'maybe')",
         f"{f}:5: this row has 8 cells but the header has 7 columns",
@@ -261,7 +261,7 @@ def test_xlsx_problems_name_sheet_and_row(loaded: Engine, tmp_path: Path) -> Non
         f"{path}[hosts]!2: ssh.sudo: Input should be a valid boolean (got 'perhaps')",
         f"{path}[notes]!1: unknown sheet 'notes': name sheets agencies, systems, hosts or scopes",
         f"{path}[systems]!4: function: 'webapp' is not allowed (use 'internal', 'citizen_service', "
-        "'infrastructure', 'industrial_control' or 'other')",
+        "'infrastructure', 'industrial_control', 'other')",
         f"{path}[systems]!4: owner: unknown agency 'nobody' {UNKNOWN}",
     ]
     broken = _write(tmp_path / "broken.xlsx", "not a zip")

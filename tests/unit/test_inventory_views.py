@@ -57,7 +57,7 @@ def test_system_list_csv_and_vietnamese_table(cli: Cli) -> None:
     assert csv_out[1] == "dvc-portal,Cổng dịch vụ công trực tuyến,ubnd-tinh,trung-tam-cds,3,approved,3,2"
     table = cli("system", "list", lang="vi", COLUMNS="250").output
     for word in ("Hệ thống thông tin", "Mã", "Chủ quản", "Đơn vị vận hành", "Cấp độ đề xuất", "đã phê duyệt",
-                 "chưa xác định được"):
+                 "chưa xác định", "chưa phân loại"):
         assert word in table
 
 

@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from secops.errors import InvalidStateError
+from secops.i18n import current_language, set_language
 from secops.levels.engine import Classification, SystemData, classify_tree
 from secops.levels.rules import load_regime
 
@@ -246,5 +247,14 @@ def test_approved_component_counts_with_its_approved_level() -> None:
 
 
 def test_component_cycle_is_an_error() -> None:
-    with pytest.raises(InvalidStateError, match="component cycle: a → b → a"):
-        tree(a=(LEVEL1, ("b",)), b=(LEVEL1, ("a",)))
+    before = current_language()
+    try:
+        set_language("en")
+        with pytest.raises(InvalidStateError, match=r"^component cycle: a → b → a$"):
+            tree(a=(LEVEL1, ("b",)), b=(LEVEL1, ("a",)))
+        set_language("vi")
+        vi = r"^các hệ thống thành phần tạo thành vòng lặp: a → b → a$"
+        with pytest.raises(InvalidStateError, match=vi):
+            tree(a=(LEVEL1, ("b",)), b=(LEVEL1, ("a",)))
+    finally:
+        set_language(before)

@@ -47,13 +47,24 @@ def test_import_contract_json_and_evidence(run) -> None:
     add_scope(run.db_url)
     result = run("net", "import", str(fixture("services.xml")), "--format", "json")
     assert result.exit_code == 0, result.output
-    assert as_json(result.stdout) == {"scan_id": 1, "scope": "testnet", "profile": "imported", "hosts": SERVICES_HOSTS}
+    assert as_json(result.stdout) == {
+        "scan_id": 1,
+        "scope": "testnet",
+        "profile": "imported",
+        "hosts": SERVICES_HOSTS,
+    }
     digest = hashlib.sha256(fixture("services.xml").read_bytes()).hexdigest()
     stored = run.home / "store" / "sha256" / digest[:2] / digest
     assert stored.read_bytes() == fixture("services.xml").read_bytes()
     listing = as_json(run("net", "list", "--format", "json").stdout)
     assert listing == [
-        {"scan_id": 1, "scope": "testnet", "profile": "imported", "started": "2026-11-27T03:01:43+00:00", "hosts_up": 1}
+        {
+            "scan_id": 1,
+            "scope": "testnet",
+            "profile": "imported",
+            "started": "2026-11-27T03:01:43+00:00",
+            "hosts_up": 1,
+        }
     ]
     engine = db.make_engine(run.db_url)
     with Session(engine) as session:
@@ -123,8 +134,14 @@ def test_diff_like_ndiff(run, tmp_path: Path) -> None:
         "later.xml",
         [
             ('start="1795748503"', 'start="1795834903"'),
-            ('portid="80"><state state="open" reason="syn-ack"', 'portid="80"><state state="closed" reason="reset"'),
-            ('portid="8080"><state state="closed" reason="reset"', 'portid="8080"><state state="open" reason="syn-ack"'),
+            (
+                'portid="80"><state state="open" reason="syn-ack"',
+                'portid="80"><state state="closed" reason="reset"',
+            ),
+            (
+                'portid="8080"><state state="closed" reason="reset"',
+                'portid="8080"><state state="open" reason="syn-ack"',
+            ),
             ('version="9.2p1 Debian 2+deb12u3"', 'version="9.6p1"'),
         ],
     )
@@ -167,7 +184,14 @@ def test_diff_hosts_and_os(run, tmp_path: Path) -> None:
     run("net", "import", str(fixture("services.xml")))
     changes = as_json(run("net", "diff", "2", "5", "--format", "json").stdout)["changes"]
     assert changes == [
-        {"address": "10.253.39.1", "kind": "host_down", "port": None, "protocol": None, "before": "up", "after": None}
+        {
+            "address": "10.253.39.1",
+            "kind": "host_down",
+            "port": None,
+            "protocol": None,
+            "before": "up",
+            "after": None,
+        }
     ]
 
 
