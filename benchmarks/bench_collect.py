@@ -44,14 +44,36 @@ def fact_specs(data_dir: Path) -> list[FactSpec]:
         from secops.catalog.loader import load_catalog
 
         return [*load_catalog().fact_specs(), FactSpec("bulk", f"cat {data_dir / 'bulk.txt'}")]
-    files = ["/etc/os-release", "/etc/passwd", "/etc/group", "/etc/login.defs", "/etc/ssh/sshd_config",
-             "/etc/hosts", "/etc/fstab", "/etc/resolv.conf", "/proc/cpuinfo", "/proc/meminfo", "/proc/mounts",
-             "/proc/net/tcp", "/proc/sys/kernel/randomize_va_space", "/etc/shells", "/proc/version",
-             "/proc/sys/net/ipv4/ip_forward", "/proc/sys/net/ipv4/tcp_syncookies", "/etc/nsswitch.conf",
-             "/proc/modules", "/etc/debian_version", "/proc/sys/kernel/dmesg_restrict"]
+    files = [
+        "/etc/os-release",
+        "/etc/passwd",
+        "/etc/group",
+        "/etc/login.defs",
+        "/etc/ssh/sshd_config",
+        "/etc/hosts",
+        "/etc/fstab",
+        "/etc/resolv.conf",
+        "/proc/cpuinfo",
+        "/proc/meminfo",
+        "/proc/mounts",
+        "/proc/net/tcp",
+        "/proc/sys/kernel/randomize_va_space",
+        "/etc/shells",
+        "/proc/version",
+        "/proc/sys/net/ipv4/ip_forward",
+        "/proc/sys/net/ipv4/tcp_syncookies",
+        "/etc/nsswitch.conf",
+        "/proc/modules",
+        "/etc/debian_version",
+        "/proc/sys/kernel/dmesg_restrict",
+    ]
     specs = [FactSpec(f"file_{i:02d}", f"cat {path} 2>/dev/null; exit 0") for i, path in enumerate(files)]
-    specs += [FactSpec("id", "id"), FactSpec("umask", "umask"), FactSpec("shadow", "cat /etc/shadow", root=True),
-              FactSpec("bulk", f"cat {data_dir / 'bulk.txt'}")]
+    specs += [
+        FactSpec("id", "id"),
+        FactSpec("umask", "umask"),
+        FactSpec("shadow", "cat /etc/shadow", root=True),
+        FactSpec("bulk", f"cat {data_dir / 'bulk.txt'}"),
+    ]
     return specs
 
 
@@ -70,10 +92,20 @@ def prepare_bulk(data_dir: Path) -> list[FactSpec]:
 
 # ---------------------------------------------------------------- worker side (a fresh process per contender)
 
+
 def worker(mode: str, config_path: str) -> None:
     cfg = json.loads(Path(config_path).read_text())
-    targets = [Target(name=f"h{i:03d}", address="127.0.0.1", user=cfg["user"], port=port, key=Path(cfg["key"]),
-                      known_hosts=Path(cfg["known_hosts"])) for i, port in enumerate(cfg["ports"])]
+    targets = [
+        Target(
+            name=f"h{i:03d}",
+            address="127.0.0.1",
+            user=cfg["user"],
+            port=port,
+            key=Path(cfg["key"]),
+            known_hosts=Path(cfg["known_hosts"]),
+        )
+        for i, port in enumerate(cfg["ports"])
+    ]
     started = time.perf_counter()
     if mode == "ours":
         specs = [FactSpec(**s) for s in cfg["specs"]]
@@ -100,8 +132,16 @@ def floor(targets: list[Target], concurrency: int) -> list[str]:
         client.load_host_keys(str(t.known_hosts))
         client.set_missing_host_key_policy(paramiko.RejectPolicy())
         try:
-            client.connect(t.address, t.port, username=t.user, key_filename=str(t.key), sock=sock,
-                           look_for_keys=False, allow_agent=False, timeout=10)
+            client.connect(
+                t.address,
+                t.port,
+                username=t.user,
+                key_filename=str(t.key),
+                sock=sock,
+                look_for_keys=False,
+                allow_agent=False,
+                timeout=10,
+            )
             _, out, _ = client.exec_command("true")
             status = out.channel.recv_exit_status()
             return None if status == 0 else f"{t.name}: exit {status}"
@@ -116,6 +156,7 @@ def floor(targets: list[Target], concurrency: int) -> list[str]:
 
 # ---------------------------------------------------------------- measuring side
 
+
 def _tree_rss(root: int) -> int:
     children: dict[int, list[int]] = {}
     rss: dict[int, int] = {}
@@ -124,7 +165,7 @@ def _tree_rss(root: int) -> int:
             continue
         try:
             stat = Path(f"/proc/{entry}/stat").read_text()
-            ppid = int(stat[stat.rindex(")") + 2:].split()[1])
+            ppid = int(stat[stat.rindex(")") + 2 :].split()[1])
             rss[int(entry)] = int(Path(f"/proc/{entry}/statm").read_text().split()[1]) * PAGE
         except (OSError, ValueError, IndexError):
             continue
@@ -144,11 +185,19 @@ SUBREAPER = (  # run argv as a child of a subreaper, so daemonizing descendants 
 )
 
 
-def measure(argv: list[str], env: dict[str, str] | None = None, cwd: Path | None = None) -> dict[str, Any]:
+def measure(
+    argv: list[str], env: dict[str, str] | None = None, cwd: Path | None = None, ok: tuple[int, ...] = (0,)
+) -> dict[str, Any]:
     """Wall time and peak tree RSS of ``argv`` (sampled every 50 ms); its stdout is returned as text."""
     started = time.perf_counter()
-    proc = subprocess.Popen([sys.executable, "-c", SUBREAPER, *argv], stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, env=env, cwd=cwd, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", SUBREAPER, *argv],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=env,
+        cwd=cwd,
+        text=True,
+    )
     peak = 0
     stop = threading.Event()
 
@@ -164,13 +213,15 @@ def measure(argv: list[str], env: dict[str, str] | None = None, cwd: Path | None
     elapsed = time.perf_counter() - started
     stop.set()
     sampler.join()
-    if proc.returncode != 0:
+    if proc.returncode not in ok:
         raise RuntimeError(f"{argv[:3]} failed ({proc.returncode}): {err[-2000:]}")
     return {"wall": elapsed, "peak_mb": peak / 1e6, "stdout": out}
 
 
 def ansible_venv() -> Path | None:
-    venv = Path(os.environ.get("SECOPS_BENCH_ANSIBLE_VENV", Path(tempfile.gettempdir()) / "secops-bench-ansible"))
+    venv = Path(
+        os.environ.get("SECOPS_BENCH_ANSIBLE_VENV", Path(tempfile.gettempdir()) / "secops-bench-ansible")
+    )
     if not (venv / "bin" / "ansible-playbook").exists():
         print(f"installing ansible-core into {venv} …", flush=True)
         subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=300)
@@ -178,12 +229,21 @@ def ansible_venv() -> Path | None:
     return venv
 
 
-def ansible_run(venv: Path, work: Path, cfg: dict[str, Any], script: Path, pipelining: bool) -> dict[str, Any]:
-    inventory = {"all": {"hosts": {f"h{i:03d}": {"ansible_port": port} for i, port in enumerate(cfg["ports"])},
-                         "vars": {"ansible_host": "127.0.0.1", "ansible_user": cfg["user"],
-                                  "ansible_ssh_private_key_file": cfg["key"],
-                                  "ansible_ssh_common_args": f"-o UserKnownHostsFile={cfg['known_hosts']}",
-                                  "ansible_python_interpreter": "/usr/bin/python3"}}}
+def ansible_run(
+    venv: Path, work: Path, cfg: dict[str, Any], script: Path, pipelining: bool
+) -> dict[str, Any]:
+    inventory = {
+        "all": {
+            "hosts": {f"h{i:03d}": {"ansible_port": port} for i, port in enumerate(cfg["ports"])},
+            "vars": {
+                "ansible_host": "127.0.0.1",
+                "ansible_user": cfg["user"],
+                "ansible_ssh_private_key_file": cfg["key"],
+                "ansible_ssh_common_args": f"-o UserKnownHostsFile={cfg['known_hosts']}",
+                "ansible_python_interpreter": "/usr/bin/python3",
+            },
+        }
+    }
     (work / "inventory.json").write_text(json.dumps(inventory))
     (work / "play.yml").write_text(
         "- hosts: all\n  gather_facts: false\n  tasks:\n"
@@ -192,21 +252,94 @@ def ansible_run(venv: Path, work: Path, cfg: dict[str, Any], script: Path, pipel
     )
     home = work / f"home-{int(pipelining)}"
     home.mkdir(exist_ok=True)
-    env = {"PATH": f"{venv / 'bin'}:/usr/bin:/bin", "HOME": str(home), "ANSIBLE_HOME": str(home / ".ansible"),
-           "ANSIBLE_LOCAL_TEMP": str(home / "tmp"), "ANSIBLE_HOST_KEY_CHECKING": "True",
-           "ANSIBLE_SSH_CONTROL_PATH_DIR": str(home / "cp"), "ANSIBLE_PIPELINING": str(pipelining),
-           "LANG": "C.UTF-8"}
+    env = {
+        "PATH": f"{venv / 'bin'}:/usr/bin:/bin",
+        "HOME": str(home),
+        "ANSIBLE_HOME": str(home / ".ansible"),
+        "ANSIBLE_LOCAL_TEMP": str(home / "tmp"),
+        "ANSIBLE_HOST_KEY_CHECKING": "True",
+        "ANSIBLE_SSH_CONTROL_PATH_DIR": str(home / "cp"),
+        "ANSIBLE_PIPELINING": str(pipelining),
+        "LANG": "C.UTF-8",
+    }
     try:
-        result = measure([str(venv / "bin" / "ansible-playbook"), "-i", str(work / "inventory.json"),
-                          "-f", str(cfg["concurrency"]), str(work / "play.yml")], env=env, cwd=work)
+        result = measure(
+            [
+                str(venv / "bin" / "ansible-playbook"),
+                "-i",
+                str(work / "inventory.json"),
+                "-f",
+                str(cfg["concurrency"]),
+                str(work / "play.yml"),
+            ],
+            env=env,
+            cwd=work,
+        )
     finally:
         for sock in (home / "cp").glob("*"):  # end the ControlPersist masters this run started
-            subprocess.run(["ssh", "-o", f"ControlPath={sock}", "-O", "exit", "x"], capture_output=True,
-                           timeout=10, check=False)
+            subprocess.run(
+                ["ssh", "-o", f"ControlPath={sock}", "-O", "exit", "x"],
+                capture_output=True,
+                timeout=10,
+                check=False,
+            )
     recap = [line for line in result["stdout"].splitlines() if "failed=" in line]
     bad = [line for line in recap if " failed=0 " not in line or " unreachable=0 " not in line]
     if len(recap) != len(cfg["ports"]) or bad:
         raise RuntimeError(f"ansible: {len(recap)} hosts in recap, problems: {bad[:3]}")
+    return result
+
+
+def check_run(work: Path, cfg: dict[str, Any], n: int) -> dict[str, Any] | None:
+    """``secops check run --all`` end to end (shipped catalog, SQLite), if the compliance feature is there."""
+    try:
+        from sqlmodel import Session
+
+        from secops import db
+        from secops.models import Host
+    except ImportError:
+        return None
+    url = f"sqlite:///{work / 'secops.db'}"
+    engine = db.make_engine(url)
+    db.upgrade(engine)
+    with Session(engine) as session:
+        for i, port in enumerate(cfg["ports"]):
+            session.add(
+                Host(
+                    name=f"h{i:03d}",
+                    address="127.0.0.1",
+                    os="linux",
+                    transport="ssh",
+                    ssh_user=cfg["user"],
+                    ssh_port=port,
+                    ssh_key=cfg["key"],
+                    known_hosts=cfg["known_hosts"],
+                )
+            )
+        session.commit()
+    engine.dispose()
+    argv = [
+        str(Path(sys.executable).parent / "secops"),
+        "--db",
+        url,
+        "--home",
+        str(work),
+        "--lang",
+        "en",
+        "check",
+        "run",
+        "--all",
+        "--concurrency",
+        str(cfg["concurrency"]),
+        "--format",
+        "json",
+    ]
+    result = measure(argv, cwd=Path(__file__).resolve().parent.parent, ok=(0, 1))
+    data = json.loads(result["stdout"])
+    if data.get("status") != "completed":
+        raise RuntimeError(f"check run: status {data.get('status')}")
+    hosts = {r["host"] for r in data.get("results", [])}
+    result["note"] = f"{len(data.get('results', []))} results on {len(hosts)} hosts"
     return result
 
 
@@ -218,9 +351,16 @@ def run_fleet(n: int, concurrency: int, user: sshd.TestUser, work: Path, venv: P
         servers = [stack.enter_context(sshd.loopback_sshd(work / f"sshd{i:03d}", user)) for i in range(n)]
         known = work / "known_hosts"
         known.write_text("".join(s.known_hosts_line() + "\n" for s in servers))
-        cfg = {"user": user.name, "key": str(user.key), "known_hosts": str(known),
-               "ports": [s.port for s in servers], "concurrency": concurrency,
-               "specs": [{"id": s.id, "command": s.command, "root": s.root, "timeout": s.timeout} for s in specs]}
+        cfg = {
+            "user": user.name,
+            "key": str(user.key),
+            "known_hosts": str(known),
+            "ports": [s.port for s in servers],
+            "concurrency": concurrency,
+            "specs": [
+                {"id": s.id, "command": s.command, "root": s.root, "timeout": s.timeout} for s in specs
+            ],
+        }
         config = work / "config.json"
         config.write_text(json.dumps(cfg))
         me = [sys.executable, "-m", "benchmarks.bench_collect", "--worker"]
@@ -237,6 +377,10 @@ def run_fleet(n: int, concurrency: int, user: sshd.TestUser, work: Path, venv: P
             script.write_text(build_script(specs, "SECOPS-benchmark", sudo=False, cap=4 << 20))
             rows["ansible (defaults)"] = ansible_run(venv, work, cfg, script, pipelining=False)
             rows["ansible (pipelining)"] = ansible_run(venv, work, cfg, script, pipelining=True)
+        if os.environ.get("SECOPS_BENCH_CHECK_RUN", "1") != "0":
+            end_to_end = check_run(work, cfg, n)
+            if end_to_end is not None:
+                rows["secops check run (catalog, e2e)"] = end_to_end
     ours = rows["secops collect"]["wall"]
     print(f"\nN = {n} hosts, concurrency/forks = {concurrency}, {per_host:.2f} MB of facts per host")
     print("wall = the whole process (interpreter start-up included); work = inside it, start-up excluded")
@@ -244,14 +388,23 @@ def run_fleet(n: int, concurrency: int, user: sshd.TestUser, work: Path, venv: P
     for label, row in rows.items():
         work_s = row.get("seconds")
         shown = f"{work_s:8.2f}" if work_s is not None else f"{'-':>8}"
-        print(f"{label:34} {row['wall']:8.2f} {shown} {n / (work_s or row['wall']):8.1f} {row['peak_mb']:8.0f} "
-              f"{row['wall'] / ours:11.2f}x")
+        print(
+            f"{label:34} {row['wall']:8.2f} {shown} {n / (work_s or row['wall']):8.1f} {row['peak_mb']:8.0f} "
+            f"{row['wall'] / ours:11.2f}x"
+        )
+    for label, row in rows.items():
+        if row.get("note"):
+            print(f"  {label}: {row['note']}")
     floor_row = rows["floor (paramiko connect + true)"]
-    print(f"secops / floor = {rows['secops collect']['seconds'] / floor_row['seconds']:.2f} on work time, "
-          f"{ours / floor_row['wall']:.2f} on wall time (target <= 1.5 at N=200)")
+    print(
+        f"secops / floor = {rows['secops collect']['seconds'] / floor_row['seconds']:.2f} on work time, "
+        f"{ours / floor_row['wall']:.2f} on wall time (target <= 1.5 at N=200)"
+    )
     for label, target in (("ansible (defaults)", 5), ("ansible (pipelining)", 2)):
         if label in rows:
-            print(f"{label} / secops = {rows[label]['wall'] / ours:.1f}x faster (target >= {target}x at N=200)")
+            print(
+                f"{label} / secops = {rows[label]['wall'] / ours:.1f}x faster (target >= {target}x at N=200)"
+            )
 
 
 def main() -> None:

@@ -1,6 +1,7 @@
 """Ingest of a 10,000-host / 100,000-port nmap XML file vs a bare iterparse pass and python-nmap's parser.
 
-Each measurement runs in its own process, so peak memory (ru_maxrss) belongs to that run alone. Ours is
+Each measurement runs in its own process, so peak memory (ru_maxrss) belongs to that run alone; the
+three are interleaved and repeated, and the best time of each is reported (the machine is shared). Ours is
 ``secops net import`` end to end: hashing, the content store, parsing and the SQLite writes, committed.
 Targets (issue 4): ≤ 3× the bare pass, no slower than python-nmap's parse alone, ≤ 200 MB.
 Generated hosts use loopback addresses (127.x.y.z); nothing is scanned.
@@ -17,6 +18,8 @@ import time
 from pathlib import Path
 
 HOSTS, PORTS_PER_HOST = 10_000, 10
+ROUNDS = 3
+MODES = ("bare", "python-nmap", "ours")
 SERVICES = [
     (22, "ssh", "OpenSSH", "9.2p1 Debian 2+deb12u3", "cpe:/a:openbsd:openssh:9.2p1"),
     (80, "http", "Apache httpd", "2.4.57", "cpe:/a:apache:http_server:2.4.57"),
@@ -132,7 +135,19 @@ def main() -> None:
         write_xml(path)
         size_mb = path.stat().st_size / 1e6
         print(f"file: {HOSTS} hosts, {HOSTS * PORTS_PER_HOST} ports, {size_mb:.1f} MB")
-        results = {mode: measure(mode, path) for mode in ("bare", "python-nmap", "ours")}
+        runs: dict[str, list[dict[str, float]]] = {mode: [] for mode in MODES}
+        for _round in range(ROUNDS):  # interleaved, best of ROUNDS: the machine is shared
+            for mode in MODES:
+                runs[mode].append(measure(mode, path))
+    results = {
+        mode: {
+            "seconds": min(r["seconds"] for r in rs),
+            "peak_mb": max(r["peak_mb"] for r in rs),
+            "hosts": rs[0]["hosts"],
+        }
+        for mode, rs in runs.items()
+    }
+    print(f"best of {ROUNDS} interleaved runs each")
     for mode, r in results.items():
         print(f"{mode:12s} {r['seconds']:7.2f} s  peak {r['peak_mb']:6.1f} MB  hosts {int(r['hosts'])}")
     ours, bare, pn = results["ours"], results["bare"], results["python-nmap"]

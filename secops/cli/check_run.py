@@ -227,6 +227,33 @@ def diff_cmd(app: App, run_a: int, run_b: int, fmt: str) -> None:
     emit(rows, columns, fmt, data=data, title=_("Runs {a} → {b}").format(a=run_a, b=run_b))
 
 
+@click.command("runs")
+@click.option("--limit", type=click.IntRange(1, 10_000), default=20, show_default=True)
+@format_option
+@pass_app
+def runs_cmd(app: App, limit: int, fmt: str) -> None:
+    """Recent check runs, newest first (ids for rescore and diff)."""
+    sweep(app)
+    with app.session() as session:
+        rows = [
+            {
+                "run_id": r.id,
+                "kind": r.kind,
+                "status": r.status,
+                "started_at": local(r.started_at, app.settings.tz),
+                "actor": r.actor,
+                "hosts": f"{r.hosts_done}/{r.hosts_total}",
+                "source_run": r.source_run_id,
+            }
+            for r in runs.recent_runs(session, limit)
+        ]
+    emit(
+        rows,
+        [(k, k) for k in ("run_id", "kind", "status", "started_at", "actor", "hosts", "source_run")],
+        fmt,
+    )
+
+
 @click.command("attest")
 @click.argument("system")
 @click.argument("requirement")
@@ -373,7 +400,7 @@ def waiver_lint(app: App, fmt: str) -> None:
         raise click.exceptions.Exit(1)
 
 
-CHECK_SUBCOMMANDS = [run_cmd, rescore_cmd, summary_cmd, diff_cmd]
+CHECK_SUBCOMMANDS = [run_cmd, rescore_cmd, summary_cmd, diff_cmd, runs_cmd]
 
 
 def _attach() -> list[click.Command]:

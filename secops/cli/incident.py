@@ -2,21 +2,21 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 import click
 
 from secops.cli.app import App, pass_app
+from secops.cli.incident_common import shown, when
 from secops.cli.output import emit, format_option
-from secops.errors import InputError
 from secops.i18n import _
-from secops.incidents import lifecycle, playbooks, reports, timeline, views
+from secops.incidents import lifecycle, playbooks, timeline, views
 from secops.incidents.vocab import (
     CATEGORIES,
     DEADLINE_STATUS_LABELS,
     DETECTED_BY,
     FLAGS,
+    PHASE_LABELS,
     RESOLUTIONS,
     SERIOUS_DECISION_LABELS,
     STATUS_LABELS,
@@ -25,22 +25,7 @@ from secops.incidents.vocab import (
     TLP_LEVELS,
     category_label,
     label,
-    parse_duration,
 )
-from secops.timeutil import local, parse_datetime
-
-
-def when(app: App, text: str | None) -> datetime | None:
-    """ISO 8601 from the command line; without an offset it is local time (Asia/Ho_Chi_Minh by default)."""
-    return parse_datetime(text, app.settings.tz) if text else None
-
-
-def shown(app: App, iso: str | datetime | None) -> str:
-    """A stored UTC time as local wall-clock text."""
-    if iso is None:
-        return ""
-    value = datetime.fromisoformat(iso) if isinstance(iso, str) else iso
-    return f"{local(value, app.settings.tz):%Y-%m-%d %H:%M}"
 
 
 @click.group("incident")
@@ -81,13 +66,10 @@ def open_cmd(
 ) -> None:
     """Open an incident; prints its code (SC-YYYY-NNNN)."""
     book = None
-    if playbook_id != "none":
-        books = playbooks.load_all(app.settings.catalogs)
-        if playbook_id:
-            book = playbooks.get_playbook(playbook_id, app.settings.catalogs)
-        else:
-            ranked = sorted(books.values(), key=lambda b: (b.categories[0] != category, b.id))
-            book = next((b for b in ranked if category in b.categories), None)
+    if playbook_id and playbook_id != "none":
+        book = playbooks.get_playbook(playbook_id, app.settings.catalogs)
+    elif playbook_id is None:
+        book = playbooks.default_for(category, app.settings.catalogs)
     detected = when(app, detected_at)
     assert detected is not None
     with app.session() as s:
@@ -178,6 +160,7 @@ def show_cmd(app: App, code: str, fmt: str) -> None:
             "title": t["title"].get(app.lang) or t["title"].get("en"),
             "due": shown(app, t["due"]),
             "status": label(TASK_STATUS_LABELS, t["status"], app.lang),
+            "phase": label(PHASE_LABELS, t["phase"], app.lang),
         }
         for t in data["tasks"]
     ]
@@ -207,13 +190,14 @@ def _print_deadlines(app: App, code: str, states: list[dict[str, Any]], fmt: str
             "due": shown(app, d["due"]),
             "sent_at": shown(app, d["sent_at"]),
             "status": label(DEADLINE_STATUS_LABELS, d["status"], app.lang),
+            "title": d["title"].get(app.lang) or d["title"]["en"],
         }
         for d in states
     ]
     emit(
         rows,
         [
-            ("kind", _("Report")),
+            ("title", _("Report")),
             ("due", _("Due")),
             ("status", _("Status")),
             ("sent_at", _("Sent")),
@@ -304,7 +288,7 @@ def note_cmd(app: App, code: str, text: str, corrects: int | None, extract_iocs:
 @click.option("--at", "at_text", help="When it became known (ISO 8601; default now).")
 @pass_app
 def flag_cmd(app: App, code: str, add: tuple[str, ...], clear: tuple[str, ...], at_text: str | None) -> None:
-    """Record conditions: the five of Decision 05 Art. 9, personal_data, exceeds_capacity (starts Form 03)."""
+    """Record or clear conditions: the serious-incident five, personal_data, exceeds_capacity (Form 03)."""
     with app.session() as s:
         inc = lifecycle.set_flags(s, app.actor, code, list(add), list(clear), when(app, at_text))
         serious = lifecycle.possibly_serious(inc, lifecycle.max_level(s, inc))
@@ -332,134 +316,12 @@ def serious_cmd(app: App, code: str, confirm: bool, reason: str) -> None:
     )
 
 
-@incident.command("sent")
-@click.argument("code")
-@click.option("--report", "kind", required=True, help="notification, form03, form04 or personal_data.")
-@click.option("--to", "recipients", required=True, help="Who received it.")
-@click.option("--ref", help="Document number or message id.")
-@click.option("--at", "at_text", help="When it was sent (ISO 8601; default now).")
-@pass_app
-def sent_cmd(app: App, code: str, kind: str, recipients: str, ref: str | None, at_text: str | None) -> None:
-    """Record a report as sent; this stops its legal clock."""
-    with app.session() as s:
-        rep = reports.record_sent(s, app.actor, code, kind, recipients, ref, when(app, at_text))
-    click.echo(
-        _("{code}: {report} recorded as sent at {at}").format(
-            code=code, report=kind, at=shown(app, rep.sent_at)
-        )
-    )
-
-
-@incident.command("deadlines")
-@click.argument("code", required=False)
-@click.option("--within", help="Only clocks due within this time (e.g. 48h, 2d); overdue ones always show.")
-@click.option("--fail-on-overdue", is_flag=True, help="Exit 1 when a clock is overdue.")
-@format_option
-@pass_app
-def deadlines_cmd(app: App, code: str | None, within: str | None, fail_on_overdue: bool, fmt: str) -> None:
-    """Running legal clocks across incidents (or every clock of one incident)."""
-    from datetime import timedelta
-
-    window = timedelta(minutes=parse_duration(within)) if within else None
-    with app.session() as s:
-        if code:
-            inc = timeline.get_incident(s, code)
-            pairs = [(inc, st) for st in reports.incident_deadlines(s, inc)]
-        else:
-            pairs = reports.sweep(s, window)
-        rows: list[dict[str, Any]] = [
-            {
-                "incident": inc.code,
-                "kind": st.kind,
-                "title": st.title,
-                "recipients": st.recipients,
-                "due": st.due.isoformat() if st.due else None,
-                "status": st.status,
-                "sent_at": st.sent_at.isoformat() if st.sent_at else None,
-                "source": st.source,
-            }
-            for inc, st in pairs
-        ]
-    table = [
-        {
-            **r,
-            "title": r["title"].get(app.lang),
-            "due": shown(app, r["due"]),
-            "status": label(DEADLINE_STATUS_LABELS, r["status"], app.lang),
-            "sent_at": shown(app, r["sent_at"]),
-        }
-        for r in rows
-    ]
-    emit(
-        table,
-        [
-            ("incident", _("Incident")),
-            ("kind", _("Report")),
-            ("title", _("Title")),
-            ("due", _("Due")),
-            ("status", _("Status")),
-            ("sent_at", _("Sent")),
-        ],
-        fmt,
-        data=rows,
-        title=_("Legal deadlines"),
-    )
-    if fail_on_overdue and any(r["status"] == "overdue" for r in rows):
-        raise click.exceptions.Exit(1)
-
-
-@incident.command("verify")
-@click.argument("code", required=False)
-@click.option("--all", "all_", is_flag=True, help="Every incident (the default when no ID is given).")
-@format_option
-@pass_app
-def verify_cmd(app: App, code: str | None, all_: bool, fmt: str) -> None:
-    """Recompute the hash chains; exit 1 naming the first broken event."""
-    from sqlmodel import col, select
-
-    from secops.models.incident import Incident
-
-    if code and all_:
-        raise InputError("give an incident code or --all, not both")
-    with app.session() as s:
-        items = (
-            [timeline.get_incident(s, code)]
-            if code
-            else list(s.exec(select(Incident).order_by(col(Incident.code))))
-        )
-        results = [(inc, timeline.verify(s, inc)) for inc in items]
-    rows = [
-        {
-            "code": inc.code,
-            "events": inc.chain_length,
-            "ok": brk is None,
-            "broken_seq": brk.seq if brk else None,
-            "reason": brk.reason if brk else None,
-        }
-        for inc, brk in results
-    ]
-    emit(
-        rows,
-        [
-            ("code", _("Incident")),
-            ("events", _("Events")),
-            ("ok", _("Chain holds")),
-            ("broken_seq", _("First broken event")),
-            ("reason", _("Reason")),
-        ],
-        fmt,
-    )
-    broken = [brk for _inc, brk in results if brk is not None]
-    if broken:
-        for brk in broken:
-            click.echo(f"error: {brk}", err=True)
-        raise click.exceptions.Exit(1)
-
-
 from secops.cli.incident_intel import ioc, playbook, register_intel  # noqa: E402
+from secops.cli.incident_reports import register_reports  # noqa: E402
 from secops.cli.incident_work import register_work  # noqa: E402
 
 register_work(incident)
+register_reports(incident)
 register_intel(incident)
 
 COMMANDS: list[click.Command] = [incident, playbook, ioc]

@@ -11,7 +11,7 @@ from secops.cli.app import App, pass_app
 from secops.cli.output import emit, format_option
 from secops.i18n import _
 from secops.incidents import evidence, playbooks, tasks, timeline
-from secops.incidents.vocab import ROLES, TASK_STATUS_LABELS, label
+from secops.incidents.vocab import PHASE_LABELS, ROLES, TASK_STATUS_LABELS, label
 from secops.store import store_for
 from secops.timeutil import local
 
@@ -58,6 +58,7 @@ def task_list(app: App, code: str, fmt: str) -> None:
             **d,
             "title": d["title"].get(app.lang),
             "owner": label(ROLES, d["owner"], app.lang),
+            "phase": label(PHASE_LABELS, d["phase"], app.lang),
             "status": label(TASK_STATUS_LABELS, d["status"], app.lang),
             "due": _shown(app, due),
             "mandatory": d["mandatory"],

@@ -68,7 +68,10 @@ def _show_scan(app: App, scan_id: int, fmt: str) -> None:
 def scan_cmd(
     app: App, targets: tuple[str, ...], profile_name: str, resolve_names: bool, timeout: int | None, fmt: str
 ) -> None:
-    """Scan SCOPE or TARGET… (IP, CIDR, hostname) with a named profile; every target must be in a scope."""
+    """Scan SCOPE or TARGET… (IP, CIDR, hostname) with a named profile; every target must be in a scope.
+
+    Exit 3 when a single address named as a target did not answer (the scan is still stored).
+    """
     err = Console(stderr=True)
     with app.session() as session:
         prepared = service.prepare_scan(session, list(targets), profile_name, resolve_names=resolve_names)
@@ -97,8 +100,12 @@ def scan_cmd(
     with app.session() as session:
         result = service.store_scan(session, store_for(app.settings.home), prepared, raw, actor=app.actor)
         scan_id = result.scan.id
+        missed = service.unreached(session, prepared, result.scan)
     assert scan_id is not None
     _show_scan(app, scan_id, fmt)
+    if missed:
+        click.echo(_("incomplete: not reached: {addresses}").format(addresses=", ".join(missed)), err=True)
+        raise click.exceptions.Exit(3)
 
 
 @net.command("import")

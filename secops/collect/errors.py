@@ -2,7 +2,23 @@
 
 from __future__ import annotations
 
+from secops.i18n import _
+
 ERROR_KINDS = ("unreachable", "auth", "host_key_unknown", "host_key_changed", "timeout", "dropped", "other")
+_LABELS = {
+    "unreachable": "host unreachable",
+    "auth": "authentication failed",
+    "host_key_unknown": "unknown host key",
+    "host_key_changed": "host key changed",
+    "timeout": "host deadline passed",
+    "dropped": "connection dropped",
+    "other": "collection failed",
+}
+
+
+def describe_kind(kind: str | None) -> str:
+    """A short translated label for an ``error_kind`` (the stored reason itself stays English, as data)."""
+    return _(_LABELS.get(kind or "other", _LABELS["other"]))
 
 
 class HostError(Exception):

@@ -12,6 +12,7 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 
+from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 
 from secops.collect import ssh
@@ -27,7 +28,7 @@ DEFAULT_CAP = 4 * MiB
 
 
 def total_limit(output_cap: int) -> int:
-    """Bytes one host may send in all: facts are cut to the cap as they stream in, but a runaway host stops."""
+    """Bytes one host may send in all: facts are cut to the cap as they stream in; a runaway host stops."""
     return max(8 * output_cap, 64 * MiB)
 
 
@@ -126,7 +127,8 @@ def collect_hosts(
 
 
 def _progress(total: int) -> tuple[Progress, TaskID]:  # pragma: no cover - needs a terminal
-    bar = Progress(TextColumn(_("Collecting facts")), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    bar = Progress(TextColumn(_("Collecting facts")), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                   console=Console(stderr=True), transient=True)  # stdout stays clean for --format json
     task = bar.add_task("collect", total=total)
     bar.start()
     return bar, task

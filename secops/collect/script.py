@@ -2,17 +2,19 @@
 
 Framing, all on stdout: every marker starts with a newline and a random per-run nonce, so fact output (even
 output that prints marker-like text) is never taken for a marker, and the newline we add before a marker is
-removed exactly once::
+removed exactly once (``T`` in place of the exit code means the fact timed out)::
 
-    \\n<nonce> B <id>\\n<stdout…>\\n<nonce> O <rc|T>\\n<stderr…>\\n<nonce> E\\n   (a fact that ran; T = timed out)
-    \\n<nonce> S <id> <reason>\\n                                              (a fact that was skipped)
-    \\n<nonce> DONE\\n                                                         (the end of the script)
+    \\n<nonce> B <id>\\n<stdout…>\\n<nonce> O <rc|T>\\n<stderr…>\\n<nonce> E\\n   (a fact that ran)
+    \\n<nonce> S <id> <reason>\\n                                            (a fact that was skipped)
+    \\n<nonce> DONE\\n                                                       (the end of the script)
 
 Cost matters: the script runs on every host of a fleet, so a fact costs one ``fork`` of the shell and no
-extra ``exec`` (measured here: ``timeout`` + ``sh -c`` + ``head`` per fact made the wrapper 20× dearer than the
-facts themselves). Per-fact timeouts are enforced by one watchdog per host that kills a late fact's process
-tree; stdout is cut to the cap on our side as it streams in (the transport also stops a host that sends more
-than ``total_limit`` bytes); stderr is read back from a file only when the fact wrote any.
+extra ``exec`` (measured here: ``timeout`` + ``sh -c`` + ``head`` per fact made the wrapper 14× dearer in
+CPU). The temporary directory is on tmpfs (/dev/shm) when possible: on ext4, truncating and rewriting a small
+file per fact cost ~2.7 ms each (auto_da_alloc flushes). Per-fact timeouts are enforced by one watchdog per
+host that kills a late fact's process tree; stdout is cut to the cap on our side as it streams in (the
+transport also stops a host that sends more than ``total_limit`` bytes); stderr is read back from a file only
+when the fact wrote any.
 """
 
 from __future__ import annotations
@@ -33,7 +35,7 @@ HEADER_MAX = 1024
 _PRELUDE = r"""umask 077
 PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin:$PATH LC_ALL=C LANG=C
 export PATH LC_ALL LANG
-T=$(mktemp -d /dev/shm/secops.XXXXXX 2>/dev/null || mktemp -d 2>/dev/null || mktemp -d -t secops.XXXXXX) || exit 97
+T=$(mktemp -d /dev/shm/secops.XXXXXX 2>/dev/null || mktemp -d 2>/dev/null) || exit 97
 W="$T/w"; K="$T/k"; : >"$W"
 if command -v timeout >/dev/null 2>&1; then TO=1; else TO=; fi
 if [ "$(id -u)" = 0 ]; then R=direct
@@ -174,7 +176,8 @@ class FrameParser:
         elif current is None and tag == "S" and len(words) == 3:
             self.facts[words[1]] = RawFact(rc=None, stdout="", skipped=words[2])
         elif current is None and tag == "B" and len(words) == 2:
-            self.partial, self._out, self._err, self._rc = words[1], _Capped(self.cap), _Capped(self.cap), None
+            self.partial, self._rc = words[1], None
+            self._out, self._err = _Capped(self.cap), _Capped(self.cap)
         elif current is not None and tag == "O" and len(words) == 2 and self._rc is None:
             self._rc = words[1]
         elif current is not None and tag == "E" and self._rc is not None:

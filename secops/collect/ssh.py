@@ -11,6 +11,7 @@ Authentication is by key file or ssh-agent only, never a password.
 from __future__ import annotations
 
 import contextlib
+import logging
 import socket
 import time
 from dataclasses import dataclass
@@ -44,6 +45,9 @@ def _remaining(deadline: float) -> float:
 
 
 QUICKACK = getattr(socket, "TCP_QUICKACK", None)  # Linux only
+# paramiko logs a host's failures from its own threads; we report them in the result instead (this only stops
+# Python's last-resort printing to stderr: handlers configured by an application still get the records)
+logging.getLogger("paramiko").addHandler(logging.NullHandler())
 
 
 class QuickAckSocket:
@@ -86,12 +90,16 @@ def handshake(target: Target, deadline: float) -> paramiko.Transport:
     types = hostkeys.preferred_key_types(target, transport.get_security_options().key_types)
     if types:
         transport.get_security_options().key_types = types
+    where = f"{target.address} port {target.port}"
     try:
         transport.start_client(timeout=_remaining(deadline))
     except (paramiko.SSHException, EOFError, OSError) as exc:
         transport.close()
-        where = f"{target.address} port {target.port}"
         raise Unreachable(f"unreachable: SSH handshake with {where} failed: {exc}") from None
+    if not transport.is_active() or transport.host_key is None:  # start_client returns at its timeout
+        transport.close()
+        raise Unreachable(f"unreachable: SSH handshake with {where} "
+                          "failed: no SSH answer before the deadline")
     return transport
 
 
@@ -104,7 +112,7 @@ def server_key(target: Target, deadline: float) -> paramiko.PKey:
         transport.close()
 
 
-def _keys(target: Target) -> list[paramiko.PKey]:
+def _keys(target: Target, agent: paramiko.Agent | None) -> list[paramiko.PKey]:
     if target.key is not None:
         try:
             return [paramiko.PKey.from_path(target.key)]
@@ -114,7 +122,7 @@ def _keys(target: Target) -> list[paramiko.PKey]:
             raise AuthFailed(f"auth failed: key file {target.key} not found") from None
         except (OSError, paramiko.SSHException, ValueError) as exc:
             raise AuthFailed(f"auth failed: cannot read key {target.key}: {exc}") from None
-    agent_keys = list(paramiko.Agent().get_keys())
+    agent_keys = list(agent.get_keys()) if agent is not None else []
     if not agent_keys:
         raise AuthFailed("auth failed: no key configured for the host and no key in ssh-agent")
     return agent_keys  # type: ignore[return-value]
@@ -123,11 +131,12 @@ def _keys(target: Target) -> list[paramiko.PKey]:
 def connect(target: Target, deadline: float) -> Session:
     """Connect, verify the host key, authenticate; raises a HostError subclass with the reason."""
     transport = handshake(target, deadline)
+    agent = paramiko.Agent() if target.key is None else None
     try:
         key = transport.get_remote_server_key()
         fp = hostkeys.verify(target, key.get_name(), key.asbytes())
         transport.auth_timeout = _remaining(deadline)
-        for pkey in _keys(target):
+        for pkey in _keys(target, agent):
             try:
                 transport.auth_publickey(target.login, pkey)
             except paramiko.AuthenticationException:
@@ -140,6 +149,9 @@ def connect(target: Target, deadline: float) -> Session:
     except BaseException:
         transport.close()
         raise
+    finally:
+        if agent is not None:  # signing is done once authenticated; the agent connection can go
+            agent.close()
 
 
 def run_ssh(session: Session, script: str, deadline: float, feed: Feed, max_bytes: int) -> Output:

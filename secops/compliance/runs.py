@@ -14,6 +14,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import insert, update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
@@ -115,8 +116,9 @@ def store_host(
     fingerprint: str | None = None,
     duration: float = 0.0,
     bundle_id: int | None = None,
-) -> list[CheckResult]:
-    """Evaluate one host and commit its bundle (unless re-using ``bundle_id``) and results together."""
+) -> int:
+    """Evaluate one host and commit its bundle (unless re-using ``bundle_id``) and results together;
+    returns the number of results."""
     evaluated = evaluate_host(catalog, ctx, raw, error, waivers)
     with db.session_scope(engine) as session:
         if bundle_id is None:
@@ -137,31 +139,32 @@ def store_host(
             session.flush()
             bundle_id = bundle.id
         rows = [
-            CheckResult(
-                run_id=run_id,
-                bundle_id=bundle_id,
-                host_id=ctx.host_id,
-                host_name=ctx.host_name,
-                system_id=ctx.system_id,
-                check_id=e.check_id,
-                status=e.status,
-                original_status=e.original_status,
-                severity=e.severity,
-                requirements=e.requirements,
-                expected=e.expected,
-                observed=e.observed,
-                detail=e.detail,
-                waiver_id=e.waiver_id,
-            )
+            {
+                "run_id": run_id,
+                "bundle_id": bundle_id,
+                "host_id": ctx.host_id,
+                "host_name": ctx.host_name,
+                "system_id": ctx.system_id,
+                "check_id": e.check_id,
+                "status": e.status,
+                "original_status": e.original_status,
+                "severity": e.severity,
+                "requirements": e.requirements,
+                "expected": e.expected,
+                "observed": e.observed,
+                "detail": e.detail,
+                "waiver_id": e.waiver_id,
+            }
             for e in evaluated
         ]
-        session.add_all(rows)
-        run = session.get(CheckRun, run_id)
-        assert run is not None
-        run.hosts_done += 1
-        run.heartbeat_at = utcnow()
-        session.add(run)
-    return rows
+        if rows:  # one executemany: per-row ORM objects cost more than the evaluation itself
+            session.execute(insert(CheckResult), rows)
+        session.execute(
+            update(CheckRun)
+            .where(col(CheckRun.id) == run_id)
+            .values(hosts_done=col(CheckRun.hosts_done) + 1, heartbeat_at=utcnow())
+        )
+    return len(rows)
 
 
 def finish_run(engine: Engine, run_id: int, actor: str, *, status: str | None = None) -> CheckRun:
@@ -346,3 +349,7 @@ def get_run(session: Session, run_id: int) -> CheckRun:
     if run is None:
         raise NotFoundError(_("no check run {run}").format(run=run_id))
     return run
+
+
+def recent_runs(session: Session, limit: int = 20) -> list[CheckRun]:
+    return list(session.exec(select(CheckRun).order_by(col(CheckRun.id).desc()).limit(limit)))

@@ -111,6 +111,7 @@ class DeadlineState:
     def as_json(self) -> dict[str, Any]:
         return {
             "kind": self.kind,
+            "title": self.title,
             "due": self.due.isoformat() if self.due else None,
             "status": self.status,
             "sent_at": self.sent_at.isoformat() if self.sent_at else None,

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
+from sqlalchemy import text
 from sqlmodel import Session, col, select
 
 from secops import audit
@@ -86,6 +87,10 @@ def check_time(value: datetime, incident: Incident | None = None, what: str = "t
 
 
 def _next_code(session: Session, year: int) -> str:
+    """The next free ``SC-YYYY-NNNN``. Two openings at once must not pick the same number: SQLite already
+    holds the write lock (BEGIN IMMEDIATE); PostgreSQL takes a transaction-scoped advisory lock."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.exec(text("SELECT pg_advisory_xact_lock(7300001)"))  # type: ignore[call-overload]
     prefix = f"SC-{year}-"
     codes = session.exec(select(Incident.code).where(col(Incident.code).startswith(prefix))).all()
     numbers = [int(c.removeprefix(prefix)) for c in codes if c.removeprefix(prefix).isdigit()]

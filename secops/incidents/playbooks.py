@@ -191,6 +191,12 @@ def get_playbook(pid: str, catalogs: tuple[Path, ...] = ()) -> Playbook:
     return books[pid]
 
 
+def default_for(category: str, catalogs: tuple[Path, ...] = ()) -> Playbook | None:
+    """The playbook whose first category is ``category``, else the first (by id) that lists it."""
+    ranked = sorted(load_all(catalogs).values(), key=lambda b: (b.categories[0] != category, b.id))
+    return next((b for b in ranked if category in b.categories), None)
+
+
 def instantiate(
     session: Session, incident: Incident, book: Playbook, max_level: int | None
 ) -> list[IncidentTask]:

@@ -113,6 +113,13 @@ ROLES = {
     "data_protection": {"vi": "Bộ phận bảo vệ dữ liệu cá nhân", "en": "Data protection officer"},
 }
 
+PHASE_LABELS = {
+    "triage": {"vi": "Phân loại, xác minh", "en": "Triage"},
+    "containment": {"vi": "Ngăn chặn", "en": "Containment"},
+    "eradication": {"vi": "Xử lý, loại bỏ", "en": "Eradication"},
+    "recovery": {"vi": "Khôi phục", "en": "Recovery"},
+    "closure": {"vi": "Tổng kết, báo cáo", "en": "Closure"},
+}
 DEADLINE_STATUS_LABELS = {
     "open": {"vi": "Đang tính giờ", "en": "Running"},
     "overdue": {"vi": "Quá hạn", "en": "Overdue"},

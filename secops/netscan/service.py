@@ -18,7 +18,7 @@ from sqlmodel import Session, select
 from secops import audit
 from secops.errors import InputError, NotFoundError
 from secops.i18n import _
-from secops.models.netscan import NetworkScan
+from secops.models.netscan import NetworkScan, ObservedHost
 from secops.models.scope import Scope
 from secops.netscan.ingest import IngestResult, ingest_stream
 from secops.netscan.profiles import NmapArguments, Profile, build_arguments, get_profile
@@ -76,6 +76,19 @@ def store_scan(
     result = ingest_stream(session, io.BytesIO(raw.xml), name="nmap output", scan=scan, scope=scope)
     _audit(session, actor, "net.scan", result)
     return result
+
+
+def unreached(session: Session, prepared: PreparedScan, scan: NetworkScan) -> list[str]:
+    """Single addresses the operator targeted that the scan did not see up (blocks may hold dead hosts)."""
+    singles = [t for t in prepared.plan.nmap_targets if "/" not in t]
+    if not singles:
+        return []
+    up = set(
+        session.exec(
+            select(ObservedHost.address).where(ObservedHost.scan_id == scan.id, ObservedHost.state == "up")
+        ).all()
+    )
+    return [address for address in singles if address not in up]
 
 
 class _HashingReader:

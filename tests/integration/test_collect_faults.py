@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import socket
+import subprocess
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -78,14 +81,47 @@ def test_connection_faults_each_on_their_own_host(loopback_host: TestHost, tmp_p
 
 def test_host_deadline_on_a_hanging_fact(loopback_host: TestHost, faulty_host: TestHost) -> None:
     specs = [FactSpec("first", "echo one"), FactSpec("hang", only_on(faulty_host, "sleep 60"), timeout=120)]
-    started = time.monotonic()
-    results = collect_hosts([loopback_host.target(), faulty_host.target()], specs, host_deadline=2)
+    with socket.socket() as silent:  # accepts TCP (kernel backlog) but never says a word
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(4)
+        mute = loopback_host.target("mute", port=silent.getsockname()[1])
+        started = time.monotonic()
+        results = collect_hosts([loopback_host.target(), faulty_host.target(), mute], specs, host_deadline=2)
     assert time.monotonic() - started < 6
-    healthy, faulty = results
+    healthy, faulty, quiet = results
     assert healthy.error is None and healthy.facts["hang"] == RawFact(rc=0, stdout="fine\n")
     assert faulty.error_kind == "timeout"
     assert faulty.error == "timeout: host deadline of 2s passed (while running fact hang)"
     assert faulty.facts == {"first": RawFact(rc=0, stdout="one\n")}
+    assert quiet.error_kind == "unreachable"
+    assert quiet.error == (
+        f"unreachable: SSH handshake with 127.0.0.1 port {mute.port} failed: no SSH answer before the deadline"
+    )
+
+
+def test_agent_authentication(
+    loopback_host: TestHost, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    agent = subprocess.Popen(
+        ["ssh-agent", "-D", "-a", str(tmp_path / "agent.sock")], stdout=subprocess.DEVNULL
+    )
+    try:
+        deadline = time.monotonic() + 5
+        while not (tmp_path / "agent.sock").exists() and time.monotonic() < deadline:
+            time.sleep(0.02)
+        env = {**os.environ, "SSH_AUTH_SOCK": str(tmp_path / "agent.sock")}
+        subprocess.run(["ssh-add", str(loopback_host.user.key)], env=env, check=True, capture_output=True)
+        monkeypatch.setenv("SSH_AUTH_SOCK", str(tmp_path / "agent.sock"))
+        (with_agent,) = collect_hosts([loopback_host.target("agent", key=None)], BASIC)
+        assert with_agent.error is None
+        assert with_agent.facts["whoami"].stdout == f"{loopback_host.user.name}\n"
+        monkeypatch.setenv("SSH_AUTH_SOCK", str(tmp_path / "nothing.sock"))
+        (no_key,) = collect_hosts([loopback_host.target("no_agent", key=None)], BASIC)
+        assert no_key.error_kind == "auth"
+        assert no_key.error == "auth failed: no key configured for the host and no key in ssh-agent"
+    finally:
+        agent.terminate()
+        agent.wait(timeout=5)
 
 
 def test_fact_timeout_and_huge_output(loopback_host: TestHost, faulty_host: TestHost) -> None:

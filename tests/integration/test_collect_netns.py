@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -62,3 +63,15 @@ def test_root_facts_need_sudo(no_sudo_host: TestHost, hardened_host: TestHost) -
     }
     assert refused.facts["shadow_head"] == RawFact(rc=None, stdout="", skipped=SKIP_SUDO_REFUSED)
     assert allowed.facts["shadow_head"] == RawFact(rc=0, stdout="root:")
+
+
+def test_hanging_root_fact_under_sudo_times_out(hardened_host: TestHost) -> None:
+    specs = [FactSpec("hang", "sleep 60", root=True, timeout=1), FactSpec("after", "id -u", root=True)]
+    started = time.monotonic()
+    (result,) = collect_hosts([hardened_host.target()], specs, host_deadline=20)
+    assert time.monotonic() - started < 6
+    assert result.error is None
+    assert result.facts == {
+        "hang": RawFact(rc=None, stdout="", timed_out=True),
+        "after": RawFact(rc=0, stdout="0\n"),
+    }

@@ -156,5 +156,7 @@ def test_stream_split_at_every_byte_boundary() -> None:
 def test_runaway_output_stops_the_host() -> None:
     result = collect_one(LOCAL, [FactSpec("flood", "yes"), FactSpec("never", "echo no")], output_cap=1 << 20)
     assert result.error_kind == "other"
-    assert result.error == "output limit: the host sent more than the total output limit (while running fact flood)"
+    assert result.error == (
+        "output limit: the host sent more than the total output limit (while running fact flood)"
+    )
     assert result.facts == {}

@@ -252,3 +252,10 @@ def test_summary_rescore_and_diff(cli: Cli, catalog_dir: Path) -> None:
     assert out["counts"]["regressed"] == out["counts"]["new_failures"] == 0
     missing = cli("check", "diff", str(first), "99")
     assert (missing.exit_code, missing.output) == (2, "error: no check run 99\n")
+    history = json.loads(cli("check", "runs", "--format", "json").output)
+    assert [(r["run_id"], r["kind"], r["status"], r["source_run"]) for r in history] == [
+        (4, "collect", "completed", None),
+        (3, "rescore", "completed", 1),
+        (2, "rescore", "completed", 1),
+        (1, "collect", "completed", None),
+    ]

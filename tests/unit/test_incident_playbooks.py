@@ -148,3 +148,19 @@ def test_deadline_rules_validate_and_name_the_line(tmp_path: Path) -> None:
         InputError, match=rf"rules.yaml:{line}: deadlines.2.trigger: Value error, unknown trigger"
     ):
         deadlines.load_rules(path)
+
+
+def test_default_playbook_per_category() -> None:
+    chosen = {c: (b.id if (b := playbooks.default_for(c)) else None) for c in CATEGORIES}
+    assert chosen == {
+        "dos": "ddos",
+        "phishing": "phishing",
+        "malware": "malware",
+        "unauthorized_access": "intrusion",
+        "defacement": "defacement",
+        "ransomware": "ransomware",
+        "destruction": "intrusion",
+        "data_theft": "data_leak",
+        "combined": "malware",
+        "other": "exploited_vulnerability",
+    }

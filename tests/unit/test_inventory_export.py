@@ -29,7 +29,8 @@ systems:
     dossier: {security_plan: true, infosec_opinion: "CV 9/ATTT", overview: "yes"}
 hosts:
   - {name: v6-host, address: "0:0:0:0:0:0:0:1", transport: local, os: network, zone: "null",
-     ssh: {known_hosts: /etc/secops/known_hosts, host_key: "SHA256:uNiVztksCsDhcc0u9e8BujQXVUpKZIDTMczCvj3tD2s="},
+     ssh: {known_hosts: /etc/secops/known_hosts,
+           host_key: "SHA256:uNiVztksCsDhcc0u9e8BujQXVUpKZIDTMczCvj3tD2s="},
      services: [161/udp]}
 scopes:
   - {name: v6, cidr: "::1/128"}
@@ -62,11 +63,16 @@ def test_document_round_trip(run: Cli, request: pytest.FixtureRequest, tmp_path:
     parsed = yaml.safe_load(first.output) if fmt == "yaml" else json.loads(first.output)
     tricky = next(s for s in parsed["systems"] if s["code"] == "ksdl")
     assert (tricky["owner"], tricky["description"], tricky["dossier"]) == (
-        "123", "Dòng một\nDòng hai; có chấm phẩy",
-        {"overview": "yes", "security_plan": True, "infosec_opinion": "CV 9/ATTT"})
+        "123",
+        "Dòng một\nDòng hai; có chấm phẩy",
+        {"overview": "yes", "security_plan": True, "infosec_opinion": "CV 9/ATTT"},
+    )
     v6 = next(h for h in parsed["hosts"] if h["name"] == "v6-host")
     assert (v6["address"], v6["zone"], v6["ssh"]["host_key"]) == (
-        "::1", "null", "SHA256:uNiVztksCsDhcc0u9e8BujQXVUpKZIDTMczCvj3tD2s")
+        "::1",
+        "null",
+        "SHA256:uNiVztksCsDhcc0u9e8BujQXVUpKZIDTMczCvj3tD2s",
+    )
 
     out = tmp_path / f"inventory.{fmt}"
     assert run("inventory", "export", "--format", fmt, "--out", str(out)).exit_code == 0
@@ -81,9 +87,15 @@ def test_csv_round_trip(run: Cli, request: pytest.FixtureRequest, tmp_path: Path
     first = tmp_path / "first"
     result = run("inventory", "export", "--format", "csv", "--out", str(first))
     assert result.exit_code == 0 and result.stdout == ""
-    assert sorted(p.name for p in first.iterdir()) == ["agencies.csv", "hosts.csv", "scopes.csv", "systems.csv"]
+    assert sorted(p.name for p in first.iterdir()) == [
+        "agencies.csv",
+        "hosts.csv",
+        "scopes.csv",
+        "systems.csv",
+    ]
     assert (first / "scopes.csv").read_text(encoding="utf-8") == (
-        "name,cidr,zone,owner\ndb,127.10.2.0/24,db,\ndmz,127.10.1.0/24,dmz,trung-tam-cds\nv6,::1/128,,\n")
+        "name,cidr,zone,owner\ndb,127.10.2.0/24,db,\ndmz,127.10.1.0/24,dmz,trung-tam-cds\nv6,::1/128,,\n"
+    )
     fresh = _fresh(run, request, tmp_path)
     assert fresh("inventory", "import", str(first)).exit_code == 0
     second = tmp_path / "second"

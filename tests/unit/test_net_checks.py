@@ -56,8 +56,13 @@ def test_observations_become_facts_and_results(engine, tmp_path: Path) -> None:
         web = network_facts(session, hosts["web01"])
         assert [p["id"] for p in web["net_ports"]] == ["21/tcp", "23/tcp", "80/tcp"]
         assert web["net_declared_services"] == ["80/tcp"]
-        assert web["net_observation"] == {"address": "10.253.38.2", "zone": "dmz", "scope": "dmz", "scan_id": 1,
-                                          "last_seen": "2009-03-10T02:15:18+00:00"}  # fmt: skip
+        assert web["net_observation"] == {
+            "address": "10.253.38.2",
+            "zone": "dmz",
+            "scope": "dmz",
+            "scan_id": 1,
+            "last_seen": "2009-03-10T02:15:18+00:00",
+        }
         assert statuses(web, 3, "dmz") == {
             "net_cleartext_services_absent": "fail",
             "net_admin_db_ports_not_exposed": "pass",

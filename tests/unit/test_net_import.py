@@ -155,8 +155,8 @@ def test_diff_like_ndiff(run, tmp_path: Path) -> None:
              "before": "ssh OpenSSH 9.2p1 Debian 2+deb12u3", "after": "ssh OpenSSH 9.6p1"},
             {"address": "10.253.39.2", "kind": "port_closed", "port": 80, "protocol": "tcp", "before": "open",
              "after": "closed"},
-            {"address": "10.253.39.2", "kind": "port_opened", "port": 8080, "protocol": "tcp", "before": "closed",
-             "after": "open"},
+            {"address": "10.253.39.2", "kind": "port_opened", "port": 8080, "protocol": "tcp",
+             "before": "closed", "after": "open"},
         ],
     }  # fmt: skip
     assert as_json(run("net", "diff", "--format", "json").stdout) == expected

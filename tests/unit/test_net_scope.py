@@ -13,6 +13,7 @@ from secops.netscan.profiles import PROFILES, build_arguments
 from secops.netscan.scope import TargetRefused, plan_scan
 from tests.fixtures.nmap.helpers import add_scope, sentinel_nmap, sqlite_cli
 
+
 @pytest.fixture
 def srun(tmp_path: Path):
     return sqlite_cli(tmp_path)
@@ -59,7 +60,7 @@ def test_one_bad_target_refuses_the_whole_run(srun, tmp_path: Path) -> None:
 
 
 def test_sentinel_does_run_for_an_allowed_target(srun, tmp_path: Path) -> None:
-    """The control: the same sentinel is started when the target is in scope (so its silence above means it)."""
+    """The control: the sentinel does start for an in-scope target, so its silence above is meaningful."""
     add_scope(srun.db_url)
     binary, marker = sentinel_nmap(tmp_path)
     result = srun("net", "scan", "10.253.20.2", SECOPS_NMAP=binary)
