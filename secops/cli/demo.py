@@ -18,6 +18,7 @@ from secops.cli.app import App, pass_app
 from secops.cli.level import render_classification
 from secops.cli.output import emit
 from secops.i18n import _
+from secops.incidents import demo as incidents_demo
 from secops.inventory.importer import import_files
 from secops.levels.approval import approve, record_dossier
 from secops.levels.engine import classify_systems
@@ -58,6 +59,8 @@ def demo_cmd(app: App, out_dir: Path) -> None:
     console = Console()
     try:
         _inventory_and_levels(demo, console)
+        console.rule(_("Incident response (Circular 20/2017/TT-BTTTT)"))
+        incidents_demo.run_demo(demo, console)
     finally:
         demo.close()
     console.rule(_("Try it yourself"))

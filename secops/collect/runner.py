@@ -99,27 +99,28 @@ def collect_hosts(
     results: dict[int, CollectResult] = {}
     show = progress and sys.stdout.isatty()
     bar = _progress(len(todo)) if show else None
+    pool = ThreadPoolExecutor(max_workers=max(1, min(concurrency, len(todo))), thread_name_prefix="collect")
     try:
-        with ThreadPoolExecutor(max_workers=max(1, concurrency), thread_name_prefix="collect") as pool:
-            pending: dict[Future[CollectResult], int] = {
-                pool.submit(collect_one, t, specs, host_deadline=host_deadline, output_cap=output_cap): i
-                for i, t in enumerate(todo)
-            }
-            try:
-                while pending:
-                    done, _ = wait(pending, return_when=FIRST_COMPLETED)
-                    for future in done:
-                        index = pending.pop(future)
-                        result = future.result()
-                        results[index] = result
-                        if bar is not None:
-                            bar[0].advance(bar[1])
-                        if on_result is not None:
-                            on_result(result)
-            except BaseException:
-                for future in pending:
-                    future.cancel()
-                raise
+        pending: dict[Future[CollectResult], int] = {
+            pool.submit(collect_one, t, specs, host_deadline=host_deadline, output_cap=output_cap): i
+            for i, t in enumerate(todo)
+        }
+        while pending:
+            done, _ = wait(pending, return_when=FIRST_COMPLETED)
+            for future in done:
+                index = pending.pop(future)
+                result = future.result()
+                results[index] = result
+                if bar is not None:
+                    bar[0].advance(bar[1])
+                if on_result is not None:
+                    on_result(result)
+    except BaseException:
+        # Ctrl-C or a failing callback: start no more hosts; those in flight end by their deadline
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    else:
+        pool.shutdown()
     finally:
         if bar is not None:
             bar[0].stop()

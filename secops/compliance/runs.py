@@ -267,7 +267,7 @@ def execute_run(
             contexts[result.host],
             waivers,
             transport=result.transport,
-            raw=None if result.error else result.facts,
+            raw=result.facts,  # partial facts of a failed host are kept as evidence; its checks are errors
             error=result.error,
             error_kind=result.error_kind,
             fingerprint=result.host_key_fingerprint,

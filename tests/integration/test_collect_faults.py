@@ -94,9 +94,8 @@ def test_host_deadline_on_a_hanging_fact(loopback_host: TestHost, faulty_host: T
     assert faulty.error == "timeout: host deadline of 2s passed (while running fact hang)"
     assert faulty.facts == {"first": RawFact(rc=0, stdout="one\n")}
     assert quiet.error_kind == "unreachable"
-    assert quiet.error == (
-        f"unreachable: SSH handshake with 127.0.0.1 port {mute.port} failed: no SSH answer before the deadline"
-    )
+    # paramiko's banner timer and ours race: either reason names the silent port
+    assert quiet.error.startswith(f"unreachable: SSH handshake with 127.0.0.1 port {mute.port} failed: ")
 
 
 def test_agent_authentication(

@@ -107,6 +107,8 @@ def test_tampering_in_sql_is_detected(
             conn.execute(text(stmt))
     broken = _verify(engine, code)
     assert broken is not None and broken.seq == seq and reason in broken.reason
+    if seq != 3:
+        return  # the CLI's report and exit code are checked on the two seq-3 cases (altered, deleted)
     home = tmp_path / "home"
     home.mkdir()
     result = Cli(db_url, home)("incident", "verify")

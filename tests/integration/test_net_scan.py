@@ -129,3 +129,12 @@ def test_discovery_of_a_scope_by_name(target, srun) -> None:
         host.address,
     ]
     assert all(h["ports"] == [] for h in payload["hosts"])
+
+
+def test_a_named_address_that_does_not_answer_is_incomplete(target, srun) -> None:
+    host, _ = target
+    silent = host.address.rsplit(".", 1)[0] + ".3"  # the /30's broadcast address: nobody answers
+    result = srun("net", "scan", silent, "--profile", "discovery", "--format", "json")
+    assert result.exit_code == 3
+    assert f"incomplete: not reached: {silent}" in result.stderr
+    assert as_json(result.stdout)["hosts"] == []  # nmap lists down hosts only with -v

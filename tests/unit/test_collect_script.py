@@ -160,3 +160,16 @@ def test_runaway_output_stops_the_host() -> None:
         "output limit: the host sent more than the total output limit (while running fact flood)"
     )
     assert result.facts == {}
+
+
+def test_failing_callback_stops_starting_hosts() -> None:
+    targets = [Target(name=f"h{i}", address="127.0.0.1", transport="local") for i in range(20)]
+    seen: list[str] = []
+
+    def boom(result: CollectResult) -> None:
+        seen.append(result.host)
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        collect_hosts(targets, [FactSpec("n", "sleep 0.2")], concurrency=2, on_result=boom)
+    assert len(seen) == 1
