@@ -107,8 +107,8 @@ def worker(mode: str, config_path: str) -> None:
         for i, port in enumerate(cfg["ports"])
     ]
     started = time.perf_counter()
-    if mode == "ours":
-        specs = [FactSpec(**s) for s in cfg["specs"]]
+    if mode in ("ours", "ours_bulk"):
+        specs = [FactSpec(**s) for s in cfg["specs"] if mode == "ours" or s["id"] == "bulk"]
         results = collect_hosts(targets, specs, concurrency=cfg["concurrency"])
         failed = [f"{r.host}: {r.error}" for r in results if r.error]
         volume = sum(len(f.stdout) + len(f.stderr) for r in results for f in r.facts.values())
@@ -343,6 +343,19 @@ def check_run(work: Path, cfg: dict[str, Any], n: int) -> dict[str, Any] | None:
     return result
 
 
+def script_cpu_ms(specs: list[FactSpec], rounds: int = 10) -> float:
+    """CPU a host spends running the batched script (measured here through ``sh -s``, without SSH)."""
+    import resource
+
+    script = build_script(specs, "SECOPS-benchmark", sudo=False, cap=4 << 20).encode()
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    for _ in range(rounds):
+        subprocess.run(["/bin/sh", "-s"], input=script, capture_output=True, check=True, timeout=60)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    used = after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
+    return used / rounds * 1000
+
+
 def run_fleet(n: int, concurrency: int, user: sshd.TestUser, work: Path, venv: Path | None) -> None:
     data = work / "data"
     data.mkdir(exist_ok=True)
@@ -365,7 +378,12 @@ def run_fleet(n: int, concurrency: int, user: sshd.TestUser, work: Path, venv: P
         config.write_text(json.dumps(cfg))
         me = [sys.executable, "-m", "benchmarks.bench_collect", "--worker"]
         rows: dict[str, dict[str, Any]] = {}
-        for label, mode in (("floor (paramiko connect + true)", "floor"), ("secops collect", "ours")):
+        contenders = (
+            ("floor (paramiko connect + true)", "floor"),
+            ("secops collect, bulk fact only", "ours_bulk"),
+            ("secops collect", "ours"),
+        )
+        for label, mode in contenders:
             res = measure([*me, mode, str(config)], cwd=Path(__file__).resolve().parent.parent)
             info = json.loads(res["stdout"].strip().splitlines()[-1])
             if info["n_failed"]:
@@ -392,6 +410,11 @@ def run_fleet(n: int, concurrency: int, user: sshd.TestUser, work: Path, venv: P
             f"{label:34} {row['wall']:8.2f} {shown} {n / (work_s or row['wall']):8.1f} {row['peak_mb']:8.0f} "
             f"{row['wall'] / ours:11.2f}x"
         )
+    cpu_all, cpu_bulk = script_cpu_ms(specs), script_cpu_ms([s for s in specs if s.id == "bulk"])
+    print(
+        f"the script's own CPU per host (sh -s here, no SSH): {cpu_all:.1f} ms with {len(specs)} facts, "
+        f"{cpu_bulk:.1f} ms with the bulk fact alone"
+    )
     for label, row in rows.items():
         if row.get("note"):
             print(f"  {label}: {row['note']}")

@@ -17,6 +17,7 @@ from rich.console import Console
 from secops.cli.app import App, pass_app
 from secops.cli.level import render_classification
 from secops.cli.output import emit
+from secops.compliance import demo as compliance_demo
 from secops.i18n import _
 from secops.incidents import demo as incidents_demo
 from secops.inventory.importer import import_files
@@ -59,6 +60,8 @@ def demo_cmd(app: App, out_dir: Path) -> None:
     console = Console()
     try:
         _inventory_and_levels(demo, console)
+        console.rule(_("Compliance checks on this machine (local transport)"))
+        compliance_demo.run_demo(demo, console)
         console.rule(_("Incident response (Circular 20/2017/TT-BTTTT)"))
         incidents_demo.run_demo(demo, console)
     finally:

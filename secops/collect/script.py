@@ -37,10 +37,15 @@ PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin:$PATH LC_ALL=C
 export PATH LC_ALL LANG
 T=$(mktemp -d /dev/shm/secops.XXXXXX 2>/dev/null || mktemp -d 2>/dev/null) || exit 97
 W="$T/w"; K="$T/k"; : >"$W"
-if command -v timeout >/dev/null 2>&1; then TO=1; else TO=; fi
-if [ "$(id -u)" = 0 ]; then R=direct
-elif [ "$SUDO" = 1 ]; then if sudo -n true >/dev/null 2>&1; then R=sudo; else R=refused; fi
-else R=none; fi
+NL='
+'
+Q=; R=
+roots() {
+  if command -v timeout >/dev/null 2>&1; then TO=1; else TO=; fi
+  if [ "$(id -u)" = 0 ]; then R=direct
+  elif [ "$SUDO" = 1 ]; then if sudo -n true >/dev/null 2>&1; then R=sudo; else R=refused; fi
+  else R=none; fi
+}
 kt() {
   kill -STOP "$1" 2>/dev/null
   for c in $(cat /proc/"$1"/task/*/children 2>/dev/null); do kt "$c"; done
@@ -61,12 +66,13 @@ trap 'kill "$D" 2>/dev/null; rm -rf "$T"' EXIT
 trap 'exit 1' HUP INT TERM
 f() {
   if [ "$3" = 1 ]; then
+    [ -n "$R" ] || roots
     case $R in
-      none) printf '\n%s S %s %s\n' "$N" "$1" "$SKIP_NO_SUDO"; return;;
-      refused) printf '\n%s S %s %s\n' "$N" "$1" "$SKIP_REFUSED"; return;;
+      none) Q="$Q$NL$N S $1 $SKIP_NO_SUDO$NL"; return;;
+      refused) Q="$Q$NL$N S $1 $SKIP_REFUSED$NL"; return;;
     esac
   fi
-  printf '\n%s B %s\n' "$N" "$1"
+  printf '%s\n%s B %s\n' "$Q" "$N" "$1"; Q=
   if [ "$3" = 1 ] && [ "$R" = sudo ]; then
     if [ -n "$TO" ]; then (exec sudo -n timeout -k 2 "$2" sh -c "$4") </dev/null 2>"$T/e" &
     else (exec sudo -n sh -c "$4") </dev/null 2>"$T/e" &
@@ -82,9 +88,8 @@ f() {
   : >"$W"
   if [ -e "$K" ]; then k=; read -r k <"$K"; rm -f "$K"; [ "$k" = "$p" ] && rc=T; fi
   [ -n "$s" ] && [ "$rc" = 124 ] && rc=T
-  printf '\n%s O %s\n' "$N" "$rc"
-  [ -s "$T/e" ] && head -c "$CAP" "$T/e"
-  printf '\n%s E\n' "$N"
+  if [ -s "$T/e" ]; then printf '\n%s O %s\n' "$N" "$rc"; head -c "$CAP" "$T/e"; Q="$NL$N E$NL"
+  else Q="$NL$N O $rc$NL$NL$N E$NL"; fi
 }
 """
 
@@ -103,7 +108,8 @@ def build_script(specs: Sequence[FactSpec], nonce: str, *, sudo: bool, cap: int)
         f"SKIP_NO_SUDO={q(SKIP_NO_SUDO)} SKIP_REFUSED={q(SKIP_SUDO_REFUSED)}",
     ]
     calls = [f"f {q(s.id)} {max(1, math.ceil(s.timeout))} {1 if s.root else 0} {q(s.command)}" for s in specs]
-    return "\n".join([*head, _PRELUDE, *calls, 'printf "\\n%s DONE\\n" "$N"', ""])
+    done = "printf '%s\\n%s DONE\\n' \"$Q\" \"$N\""
+    return "\n".join([*head, _PRELUDE, *calls, done, ""])
 
 
 class _Capped:

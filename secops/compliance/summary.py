@@ -11,6 +11,7 @@ from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from secops.compliance.attestations import valid_attestations
+from secops.compliance.evaluation import platform_matches
 from secops.compliance.scoring import HostResult, SystemScore, score_system
 from secops.compliance.waivers import WaiverIndex
 from secops.errors import NotFoundError
@@ -32,15 +33,22 @@ def latest_run_for_host(session: Session, host_id: int) -> int | None:
 
 
 def host_results(
-    session: Session, host: Host, waivers: WaiverIndex, run_id: int | None = None
+    session: Session, host: Host, waivers: WaiverIndex, run_id: int | None = None, catalog: Any = None
 ) -> list[HostResult]:
-    """The host's results with waivers re-applied as of now: an expired waiver no longer hides a failure."""
+    """The host's results with waivers re-applied as of now: an expired waiver no longer hides a failure.
+
+    Checks of another platform (a Linux check on a Windows host) count as not applicable on that host, so
+    they neither block nor prove a requirement."""
     assert host.id is not None
+    out = [
+        HostResult(host=host.name, check=cid, status="not_applicable")
+        for cid, check in (catalog.checks.items() if catalog is not None else ())
+        if not platform_matches(getattr(check, "platform", None), host.os)
+    ]
     rid = run_id if run_id is not None else latest_run_for_host(session, host.id)
     if rid is None:
-        return []
+        return out
     rows = session.exec(select(CheckResult).where(CheckResult.run_id == rid, CheckResult.host_id == host.id))
-    out = []
     for r in rows:
         waiver = waivers.match(r.check_id, host.name, host.system_id, r.original_status)
         out.append(
@@ -77,7 +85,7 @@ def score_systems(
             r for r in catalog.requirements.values() if getattr(r, "regime", "") in ("", system.regime)
         ]
         hosts = list(session.exec(select(Host).where(Host.system_id == system.id).order_by(col(Host.name))))
-        results = [r for h in hosts for r in host_results(session, h, waivers, run_id)]
+        results = [r for h in hosts for r in host_results(session, h, waivers, run_id, catalog)]
         attested = {rid: a.status for rid, a in valid_attestations(session, system.id, at).items()}
         scores.append(
             score_system(

@@ -236,3 +236,26 @@ def test_rescore_refuses_unknown_and_running_runs(engine: Engine, catalog: Any) 
         s.add(CheckRun(actor="t", status="running"))
     with pytest.raises(InvalidStateError, match="still running"):
         runs.rescore(engine, "tester", catalog, 1)
+
+
+def test_checks_of_another_platform_neither_block_nor_prove(engine: Engine, catalog: Any) -> None:
+    seed(engine, 1)
+    with db.session_scope(engine) as s:
+        system = s.exec(select(System)).one()
+        s.add(Host(name="w1", address="127.0.0.23", system_id=system.id, os="windows"))
+        s.delete(s.exec(select(Host).where(Host.name == "h2")).one())
+    run_id = runs.start_run(engine, "tester", kind="collect", selection={"all": True}, hosts_total=2)
+    with Session(engine) as s:
+        contexts = {h.name: runs.host_context(s, h) for h in s.exec(select(Host))}
+        waivers = WaiverIndex.load(s)
+    raw = {"tst_sshd": RawFact(rc=0, stdout="permitrootlogin no\n")}
+    runs.store_host(engine, run_id, catalog, contexts["h1"], waivers, transport="ssh", raw=raw, error=None)
+    assert (
+        runs.store_host(engine, run_id, catalog, contexts["w1"], waivers, transport="ssh", raw={}, error=None)
+        == 0
+    )
+    runs.finish_run(engine, run_id, "tester")
+    with Session(engine) as s:
+        score = summary.score_systems(s, catalog, ["T1"])[0]
+    assert [(r.id, r.state) for r in score.requirements if r.id == "TST-1"] == [("TST-1", "met")]
+    assert (score.met, score.not_met, score.not_evaluated, score.achieved_level) == (1, 0, 0, 1)
