@@ -13,6 +13,12 @@ have runuser || need+=(util-linux)
 have sudo || need+=(sudo)
 have ps || need+=(procps)
 python3 -m venv --help >/dev/null 2>&1 || need+=(python3-venv)
+# Reports: headless Chromium (HTML tests), pdftotext, fonts with Vietnamese glyphs, what WeasyPrint needs.
+have /usr/bin/chromium || need+=(chromium)
+have pdftotext || need+=(poppler-utils)
+for deb in fonts-dejavu-core fonts-noto-core libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz0b; do
+  dpkg -s "$deb" >/dev/null 2>&1 || need+=("$deb")
+done
 for extra in ${SECOPS_EXTRA_DEBS:-}; do dpkg -s "$extra" >/dev/null 2>&1 || need+=("$extra"); done
 
 if [ ${#need[@]} -eq 0 ]; then

@@ -72,6 +72,10 @@ def _register() -> None:
     for module in (init, demo, inventory, system, level, check, check_run, trust, net, incident):
         for command in module.COMMANDS:
             cli.add_command(command)
+    from secops.cli import schedule as schedule_cli
+
+    for command in schedule_cli.COMMANDS:
+        cli.add_command(command)
 
 
 _register()

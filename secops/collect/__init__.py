@@ -5,7 +5,7 @@ Public API: ``Target`` (where and how to reach a host), ``collect_hosts`` (many 
 """
 
 from secops.collect.bundle import CollectResult, FactSpec, RawFact
-from secops.collect.errors import ERROR_KINDS
+from secops.collect.errors import ERROR_KINDS, describe_kind
 from secops.collect.runner import DEFAULT_CAP, collect_hosts, collect_one
 from secops.collect.target import Target
 
@@ -18,4 +18,5 @@ __all__ = [
     "Target",
     "collect_hosts",
     "collect_one",
+    "describe_kind",
 ]

@@ -75,6 +75,11 @@ def run_local(script: str, deadline: float, feed: Feed, max_bytes: int) -> Outpu
 
 
 def _kill(proc: subprocess.Popen[bytes]) -> None:
+    """TERM first (the script's trap removes its temp dir and watchdog), then KILL whatever is left."""
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(proc.pid, signal.SIGTERM)
+    with contextlib.suppress(subprocess.TimeoutExpired):
+        proc.wait(timeout=0.5)
     with contextlib.suppress(ProcessLookupError):
         os.killpg(proc.pid, signal.SIGKILL)
     proc.wait()

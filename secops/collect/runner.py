@@ -45,7 +45,7 @@ def _finish(result: CollectResult, parser: FrameParser, output: Output, deadline
         raise HostError(f"garbled output: the collection markers are out of order{stuck}")
     if output.status is None:
         raise Dropped(f"dropped: connection closed before the collection finished{stuck}")
-    detail = output.stderr.decode("utf-8", errors="replace").strip()[-300:]
+    detail = output.stderr.replace(b"\0", b"").decode("utf-8", errors="replace").strip()[-300:]
     raise HostError(f"collection script failed with exit status {output.status}{stuck}: "
                     f"{detail or 'no message'}")
 

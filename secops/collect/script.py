@@ -51,19 +51,25 @@ kt() {
   for c in $(cat /proc/"$1"/task/*/children 2>/dev/null); do kt "$c"; done
   pkill -KILL -P "$1" 2>/dev/null; kill -KILL "$1" 2>/dev/null
 }
+M=$$
 (
+  trap '' PIPE
   p=; n=0
-  while sleep 1; do
+  while sleep 1 3>&- && kill -0 "$M" 2>/dev/null; do  # (sleep must not hold the stderr copy open)
     q=; t=; read -r q t <"$W" 2>/dev/null
+    if ! printf '\0' >&3; then  # heartbeat on stderr: the collector is gone, stop everything now
+      [ -n "$q" ] && kt "$q"; kill -KILL "$M" 2>/dev/null; break
+    fi
     [ "$q" = "$p" ] || { p=$q; n=0; }
     [ -n "$p" ] || continue
     n=$((n + 1))
     if [ "$n" -ge "$t" ]; then echo "$p" >"$K"; kt "$p"; p=; fi
   done
-) </dev/null >/dev/null 2>&1 &
+  rm -rf "$T"  # the script was killed without running its EXIT trap
+) </dev/null >/dev/null 3>&2 2>/dev/null &
 D=$!
 trap 'kill "$D" 2>/dev/null; rm -rf "$T"' EXIT
-trap 'exit 1' HUP INT TERM
+trap 'exit 1' HUP INT TERM PIPE
 f() {
   if [ "$3" = 1 ]; then
     [ -n "$R" ] || roots

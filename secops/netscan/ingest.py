@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import ipaddress
 import json
+import queue
+import threading
 from dataclasses import dataclass
 from typing import IO, Any
 
@@ -59,7 +61,6 @@ HOST_FIELDS = (
     "scripts",
 )  # fmt: skip
 _JSON_HOST = frozenset({"hostnames", "scripts"})
-_JSON_PORT = frozenset({"scripts", "tls"})
 
 
 def _json(value: Any) -> str | None:
@@ -80,7 +81,6 @@ class _BulkWriter:
         self.host_sql = self._insert("observed_host", host_cols, mark)
         self.port_sql = self._insert("observed_port", port_cols, mark)
         self.host_json = [i for i, c in enumerate(host_cols) if c in _JSON_HOST]
-        self.port_json = [i + 1 for i, c in enumerate(PORT_FIELDS) if c in _JSON_PORT]
 
     @staticmethod
     def _insert(table: str, columns: tuple[str, ...], mark: str) -> str:
@@ -108,11 +108,8 @@ class _BulkWriter:
                 row[i] = _json(row[i])
             host_rows.append(row)
             for port in record.ports:
-                prow = [host_id, *port]
-                for i in self.port_json:
-                    if prow[i] is not None:
-                        prow[i] = _json(prow[i])
-                port_rows.append(prow)
+                port[0] = host_id
+            port_rows.extend(record.ports)
         cursor = self.conn.connection.cursor()
         try:
             cursor.executemany(self.host_sql, host_rows)
@@ -121,6 +118,40 @@ class _BulkWriter:
         finally:
             cursor.close()
         return len(port_rows)
+
+
+class _Pipeline:
+    """Writes batches on a second thread while the next ones are parsed: the database driver releases the
+    GIL while SQLite/PostgreSQL work, so parsing and writing overlap. The connection is used by that thread
+    only until ``close`` returns; a write error is raised in the caller at the next ``put`` or ``close``."""
+
+    def __init__(self, writer: _BulkWriter, scan_id: int) -> None:
+        self.writer, self.scan_id = writer, scan_id
+        self.queue: queue.Queue[list[HostRecord] | None] = queue.Queue(maxsize=2)
+        self.error: BaseException | None = None
+        self.ports = 0
+        self.thread = threading.Thread(target=self._run, name="netscan-ingest", daemon=True)
+        self.thread.start()
+
+    def _run(self) -> None:
+        while (batch := self.queue.get()) is not None:
+            if self.error is None:
+                try:
+                    self.ports += self.writer.flush(self.scan_id, batch)
+                except BaseException as exc:  # handed to the caller's thread in put/close
+                    self.error = exc
+
+    def put(self, batch: list[HostRecord]) -> None:
+        if self.error is not None:
+            raise self.error
+        self.queue.put(batch)
+
+    def close(self) -> int:
+        self.queue.put(None)
+        self.thread.join()
+        if self.error is not None:
+            raise self.error
+        return self.ports
 
 
 def ingest_stream(
@@ -141,23 +172,26 @@ def ingest_stream(
     assert scan.id is not None
     reader = NmapXmlReader(stream, name)
     matcher = None if scope is not None else _ScopeMatcher(list(session.exec(select(Scope)).all()))
-    writer = _BulkWriter(session)
+    pipeline = _Pipeline(_BulkWriter(session), scan.id)
     batch: list[HostRecord] = []
-    hosts = ports = up = down = 0
-    for record in reader.hosts():
-        hosts += 1
-        if record.row["state"] == "up":
-            up += 1
-            if matcher is not None:
-                matcher.add(record.row["address"])
-        else:
-            down += 1
-        batch.append(record)
-        if len(batch) >= batch_hosts:
-            ports += writer.flush(scan.id, batch)
-            batch = []
-    if batch:
-        ports += writer.flush(scan.id, batch)
+    hosts = up = down = 0
+    try:
+        for record in reader.hosts():
+            hosts += 1
+            if record.row["state"] == "up":
+                up += 1
+                if matcher is not None:
+                    matcher.add(record.row["address"])
+            else:
+                down += 1
+            batch.append(record)
+            if len(batch) >= batch_hosts:
+                pipeline.put(batch)
+                batch = []
+        if batch:
+            pipeline.put(batch)
+    finally:
+        ports = pipeline.close()
     header = reader.header
     scan.command = header.command
     scan.nmap_version = header.nmap_version

@@ -25,10 +25,11 @@ import socket
 import subprocess
 import tempfile
 import time
-from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -396,6 +397,31 @@ def hardened_test_host(
 
 
 # ---------------------------------------------------------------- pytest fixtures (import them together)
+# pytest makes one fixture definition per module that imports these functions, so a session-scoped fixture
+# imported by two modules would run twice (two users, two namespaces with the same index). ``_shared`` keeps
+# one instance per process, reference-counted, closed when the last user finishes.
+
+_SHARED: dict[str, list[Any]] = {}  # key -> [value, ExitStack, users]
+
+
+@contextmanager
+def _shared(key: str, factory: Callable[[], AbstractContextManager[Any]]) -> Iterator[Any]:
+    if key not in _SHARED:
+        stack = ExitStack()
+        try:
+            _SHARED[key] = [stack.enter_context(factory()), stack, 0]
+        except BaseException:
+            stack.close()
+            raise
+    entry = _SHARED[key]
+    entry[2] += 1
+    try:
+        yield entry[0]
+    finally:
+        entry[2] -= 1
+        if entry[2] == 0:
+            del _SHARED[key]
+            entry[1].close()
 
 
 def _require(need_netns: bool = False) -> None:
@@ -406,45 +432,61 @@ def _require(need_netns: bool = False) -> None:
         pytest.skip("network namespaces unavailable (needs root and iproute2)")
 
 
+@contextmanager
+def _tempdir() -> Iterator[Path]:
+    path = Path(tempfile.mkdtemp(prefix="secops-sshd-"))
+    try:
+        yield path
+    finally:
+        shutil.rmtree(path, ignore_errors=True)
+
+
+@contextmanager
+def _user() -> Iterator[TestUser]:
+    with _tempdir() as workdir, test_user(workdir) as user:
+        yield user
+
+
+@contextmanager
+def _loopback(user: TestUser, workdir: Path) -> Iterator[TestHost]:
+    with loopback_sshd(workdir / "loopback", user) as server:
+        known = workdir / "loopback" / "known_hosts"
+        known.write_text(server.known_hosts_line() + "\n")
+        yield TestHost(name="loopback", server=server, user=user, known_hosts=known, sudo=False)
+
+
 @pytest.fixture(scope="session")
 def ssh_user() -> Iterator[TestUser]:
     """The clean login user and its key pair, for the whole session."""
     _require()
-    workdir = Path(tempfile.mkdtemp(prefix="secops-sshd-"))
-    try:
-        with test_user(workdir) as user:
-            yield user
-    finally:
-        shutil.rmtree(workdir, ignore_errors=True)
+    with _shared("user", _user) as user:
+        yield user
 
 
 @pytest.fixture(scope="session")
 def sshd_workdir() -> Iterator[Path]:
-    path = Path(tempfile.mkdtemp(prefix="secops-sshd-"))
-    yield path
-    shutil.rmtree(path, ignore_errors=True)
+    with _shared("workdir", _tempdir) as path:
+        yield path
 
 
 @pytest.fixture(scope="session")
 def weak_host(ssh_user: TestUser, sshd_workdir: Path) -> Iterator[TestHost]:
+    """Namespace host ``secops-weak`` (index 40): see ``weak_test_host``."""
     _require(need_netns=True)
-    with weak_test_host(ssh_user, sshd_workdir / "weak") as host:
+    with _shared("weak", lambda: weak_test_host(ssh_user, sshd_workdir / "weak")) as host:
         yield host
 
 
 @pytest.fixture(scope="session")
 def hardened_host(ssh_user: TestUser, sshd_workdir: Path) -> Iterator[TestHost]:
+    """Namespace host ``secops-hardened`` (index 41): see ``hardened_test_host``."""
     _require(need_netns=True)
-    with hardened_test_host(ssh_user, sshd_workdir / "hardened") as host:
+    with _shared("hardened", lambda: hardened_test_host(ssh_user, sshd_workdir / "hardened")) as host:
         yield host
 
 
 @pytest.fixture(scope="session")
 def loopback_host(ssh_user: TestUser, sshd_workdir: Path) -> Iterator[TestHost]:
     """A private sshd on a loopback port (the machine's own /etc), trusted by its own known_hosts file."""
-    with ExitStack() as stack:
-        workdir = sshd_workdir / "loopback"
-        server = stack.enter_context(loopback_sshd(workdir, ssh_user))
-        known = workdir / "known_hosts"
-        known.write_text(server.known_hosts_line() + "\n")
-        yield TestHost(name="loopback", server=server, user=ssh_user, known_hosts=known, sudo=False)
+    with _shared("loopback", lambda: _loopback(ssh_user, sshd_workdir)) as host:
+        yield host

@@ -173,3 +173,11 @@ def test_failing_callback_stops_starting_hosts() -> None:
     with pytest.raises(KeyboardInterrupt):
         collect_hosts(targets, [FactSpec("n", "sleep 0.2")], concurrency=2, on_result=boom)
     assert len(seen) == 1
+
+
+def test_nothing_holds_the_streams_open_after_the_script() -> None:
+    collect_one(LOCAL, [FactSpec("warm", "true")])
+    started = time.monotonic()
+    result = collect_one(LOCAL, [FactSpec("quick", "echo quick")])
+    assert result.facts["quick"].stdout == "quick\n"
+    assert time.monotonic() - started < 0.5  # the watchdog's sleep must not keep a pipe open for a second
