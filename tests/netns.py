@@ -12,7 +12,7 @@ import os
 import shutil
 import subprocess
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -85,8 +85,6 @@ def netns_host(tag: str, index: int) -> Iterator[NetnsHost]:
     finally:
         pids = subprocess.run([IP, "netns", "pids", name], capture_output=True, text=True, check=False).stdout.split()
         for pid in pids:
-            try:
+            with suppress(ProcessLookupError, ValueError):
                 os.kill(int(pid), 9)
-            except (ProcessLookupError, ValueError):
-                pass
         cleanup(name, index)

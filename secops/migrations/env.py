@@ -5,7 +5,7 @@ from __future__ import annotations
 from alembic import context
 from sqlmodel import SQLModel
 
-import secops.models  # noqa: F401  (registers every table)
+import secops.models
 
 config = context.config
 target_metadata = SQLModel.metadata

@@ -3,8 +3,12 @@
 One module per domain noun; feature packages add theirs to the import list below.
 """
 
-from secops.models import compliance, incident, netscan  # noqa: F401  (feature tables)
-from secops.models import schedule  # noqa: F401  (scheduler tables)
+from secops.models import (  # noqa: F401  (feature tables)
+    compliance,
+    incident,
+    netscan,
+    schedule,
+)
 from secops.models.agency import Agency
 from secops.models.audit import AuditEvent
 from secops.models.host import Host
