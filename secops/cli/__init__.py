@@ -67,9 +67,9 @@ def cli(
 
 
 def _register() -> None:
-    from secops.cli import check, check_run, demo, incident, init, inventory, level, net, system, trust
+    from secops.cli import check, check_run, demo, incident, init, inventory, level, net, report, system, trust
 
-    for module in (init, demo, inventory, system, level, check, check_run, trust, net, incident):
+    for module in (init, demo, inventory, system, level, check, check_run, trust, net, incident, report):
         for command in module.COMMANDS:
             cli.add_command(command)
     from secops.cli import schedule as schedule_cli

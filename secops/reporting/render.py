@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -98,6 +99,14 @@ def pct(value: float | None, digits: int = 0) -> str:
     return f"{value * 100:.{digits}f} %"
 
 
+def clip(value: Any, limit: int = 240) -> str:
+    """A value as compact JSON, cut to ``limit`` characters: evidence stays readable (full data in JSON)."""
+    if value is None:
+        return ""
+    text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, default=str)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 @cache
 def environment() -> Environment:
     """The jinja2 environment over the shipped ``reports/`` templates, with gettext from ``secops.i18n``."""
@@ -110,7 +119,7 @@ def environment() -> Environment:
         lstrip_blocks=True,
     )
     env.install_gettext_callables(gettext, _ngettext, newstyle=True)  # type: ignore[attr-defined]
-    env.filters.update(date=fmt_date, datetime=fmt_datetime, pct=pct, pick=pick, label=label)
+    env.filters.update(date=fmt_date, datetime=fmt_datetime, pct=pct, pick=pick, label=label, clip=clip)
     return env
 
 

@@ -25,6 +25,7 @@ from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.job import Job
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.triggers.base import BaseTrigger
 
 from secops.cli.app import App
 from secops.i18n import _
@@ -60,6 +61,11 @@ class RecordingExecutor(ThreadPoolExecutor):  # type: ignore[misc]
         super()._do_submit_job(patched, run_times)
 
 
+def _key(trigger: BaseTrigger) -> str:
+    """What makes two triggers the same (a stored job made by older code or another time zone is rebuilt)."""
+    return f"{trigger} {getattr(trigger, 'timezone', '')}"
+
+
 class Daemon:
     def __init__(
         self,
@@ -90,7 +96,7 @@ class Daemon:
         wanted = {service.job_id(s): s for s in schedules if not s.paused}
         for job in self.scheduler.get_jobs():
             s = wanted.get(job.id)
-            if s is None or job.kwargs.get("version") != s.version:
+            if s is None or job.kwargs.get("version") != s.version or _key(job.trigger) != _key(self._trigger(s)):
                 self.scheduler.remove_job(job.id)
             elif job.misfire_grace_time != self.grace:
                 job.modify(misfire_grace_time=self.grace)
@@ -98,13 +104,16 @@ class Daemon:
             if self.scheduler.get_job(jid) is None:
                 self.scheduler.add_job(
                     FIRE_REF,
-                    trigger=build_trigger(s.cron, s.every_seconds, s.updated_at, self.app.settings.tz),
+                    trigger=self._trigger(s),
                     id=jid,
                     name=s.name,
                     kwargs={"schedule_id": s.id, "version": s.version},
                     replace_existing=True,
                 )
         return len(wanted)
+
+    def _trigger(self, s: Schedule) -> BaseTrigger:
+        return build_trigger(s.cron, s.every_seconds, s.updated_at, self.app.settings.tz)
 
     def _on_skipped(self, event: JobEvent) -> None:
         try:
@@ -113,9 +122,7 @@ class Daemon:
             return
         if event.code == EVENT_JOB_MISSED:
             times = [event.scheduled_run_time]
-            reason = _("the scheduler was not running at the time (missed by more than {s} s)").format(
-                s=self.grace
-            )
+            reason = _("the scheduler was not running at the time (missed by more than {s} s)").format(s=self.grace)
         else:
             times = list(getattr(event, "scheduled_run_times", []))
             reason = _("the previous run was still running")
@@ -134,9 +141,7 @@ class Daemon:
         try:
             interrupted = service.mark_interrupted(self.engine)
             if interrupted:
-                log.warning(
-                    "%d execution(s) left running by a stopped scheduler marked interrupted", interrupted
-                )
+                log.warning("%d execution(s) left running by a stopped scheduler marked interrupted", interrupted)
             _STATE["app"] = self.app
             self.scheduler.add_listener(self._on_skipped, EVENT_JOB_MISSED | EVENT_JOB_MAX_INSTANCES)
             self.scheduler.start(paused=True)

@@ -12,8 +12,10 @@ entries a user made (or changed by name) are never touched.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
+from pathlib import Path
 
 from sqlmodel import Session, col, select
 
@@ -48,7 +50,7 @@ class Planned:
     why: str
 
 
-def plan(session: Session, today: date, catalogs: tuple[object, ...] = ()) -> tuple[list[Planned], list[str]]:
+def plan(session: Session, today: date, catalogs: Sequence[Path] = ()) -> tuple[list[Planned], list[str]]:
     """What the default timetable holds for this inventory, and the systems left out (with the reason)."""
     planned: list[Planned] = []
     skipped: list[str] = []
@@ -65,7 +67,7 @@ def plan(session: Session, today: date, catalogs: tuple[object, ...] = ()) -> tu
             )
         else:
             skipped.append(f"{system.code}: no hosts to check")
-        months = load_regime(system.regime, catalogs).inspection_interval(level)  # type: ignore[arg-type]
+        months = load_regime(system.regime, catalogs).inspection_interval(level)
         if months:
             anchor = system.decision_date or today
             planned.append(
@@ -102,7 +104,7 @@ def plan(session: Session, today: date, catalogs: tuple[object, ...] = ()) -> tu
 
 
 def apply(
-    session: Session, actor: str, tz: str, today: date, catalogs: tuple[object, ...] = ()
+    session: Session, actor: str, tz: str, today: date, catalogs: Sequence[Path] = ()
 ) -> list[dict[str, str]]:
     """Create or update the default entries; rows ``{name, job, target, schedule, action, why}``."""
     planned, skipped = plan(session, today, catalogs)

@@ -124,12 +124,9 @@ def _net_scan(app: App, schedule: Schedule) -> Outcome:
                 notify.Notice(
                     f"unknown-host:{row['scope']}:{row['address']}",
                     "unknown_host",
-                    _("Unknown host {address} in scope {scope}").format(
-                        address=row["address"], scope=row["scope"]
-                    ),
+                    _("Unknown host {address} in scope {scope}").format(address=row["address"], scope=row["scope"]),
                     _(
-                        "Scan {scan} saw {address} up in scope {scope}; it is not in the inventory. "
-                        "Open ports: {ports}"
+                        "Scan {scan} saw {address} up in scope {scope}; it is not in the inventory. Open ports: {ports}"
                     ).format(
                         scan=row["scan_id"],
                         address=row["address"],
@@ -158,9 +155,7 @@ def _deadline_sweep(app: App, schedule: Schedule) -> Outcome:
             due = local(state.due, app.settings.tz) if state.due else None
             title = pick(state.title)
             subject = (
-                _("Overdue: {title} for {code}")
-                if when == "overdue"
-                else _("Due within 24 h: {title} for {code}")
+                _("Overdue: {title} for {code}") if when == "overdue" else _("Due within 24 h: {title} for {code}")
             ).format(title=title, code=incident.code)
             outcome.notices.append(
                 notify.Notice(

@@ -169,9 +169,7 @@ def deliver(engine: Engine, config: NotifyConfig, notices: Iterable[Notice]) -> 
         try:
             with db.session_scope(engine) as session:
                 session.add(
-                    NotificationSent(
-                        key=notice.key, kind=notice.kind, subject=notice.subject[:300], channels=channels
-                    )
+                    NotificationSent(key=notice.key, kind=notice.kind, subject=notice.subject[:300], channels=channels)
                 )
             sent.append(notice.key)
         except IntegrityError:

@@ -103,9 +103,7 @@ def change(session: Session, actor: str, schedule: Schedule, action: str, **valu
     schedule.updated_at = utcnow()
     session.add(schedule)
     session.flush()
-    audit.record(
-        session, actor, action, "schedule", schedule.name, before=before, after=audit.snapshot(schedule)
-    )
+    audit.record(session, actor, action, "schedule", schedule.name, before=before, after=audit.snapshot(schedule))
     return schedule
 
 
@@ -184,9 +182,7 @@ def history(session: Session, name: str, limit: int) -> list[JobExecution]:
     return list(reversed(rows))
 
 
-def start_execution(
-    engine: Engine, schedule: Schedule, *, trigger: str, scheduled_for: datetime | None
-) -> int | None:
+def start_execution(engine: Engine, schedule: Schedule, *, trigger: str, scheduled_for: datetime | None) -> int | None:
     """Record a run as started; None when this fire time was already started (never run it twice)."""
     try:
         with db.session_scope(engine) as session:

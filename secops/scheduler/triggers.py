@@ -68,16 +68,12 @@ def cron_trigger(expr: str, tz: str = DEFAULT_TZ) -> CronTrigger:
         if len(fields) != 5:
             raise ValueError(f"expected 5 fields (minute hour day month weekday), got {len(fields)}")
         minute, hour, day, month, weekday = fields
-        return CronTrigger(
-            minute=minute, hour=hour, day=day, month=month, day_of_week=_weekdays(weekday), timezone=tz
-        )
+        return CronTrigger(minute=minute, hour=hour, day=day, month=month, day_of_week=_weekdays(weekday), timezone=tz)
     except ValueError as exc:
         raise InputError(_("--cron {value!r}: {reason}").format(value=expr, reason=exc)) from exc
 
 
-def build_trigger(
-    cron: str | None, every_seconds: int | None, start: datetime, tz: str = DEFAULT_TZ
-) -> BaseTrigger:
+def build_trigger(cron: str | None, every_seconds: int | None, start: datetime, tz: str = DEFAULT_TZ) -> BaseTrigger:
     """The trigger of a schedule; interval triggers count from ``start`` so restarts keep the rhythm."""
     if cron:
         return cron_trigger(cron, tz)
@@ -97,9 +93,7 @@ def describe(cron: str | None, every_seconds: int | None) -> str:
     return f"every {seconds}s"
 
 
-def next_fire(
-    cron: str | None, every_seconds: int | None, start: datetime, now: datetime, tz: str
-) -> datetime | None:
+def next_fire(cron: str | None, every_seconds: int | None, start: datetime, now: datetime, tz: str) -> datetime | None:
     """When the schedule would fire next after ``now`` (for listings before the daemon has synced it)."""
     fire: datetime | None = build_trigger(cron, every_seconds, start, tz).get_next_fire_time(None, now)
     return fire

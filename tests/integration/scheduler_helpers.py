@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -16,8 +17,20 @@ from tests.conftest import Cli
 
 
 def secops_argv(db_url: str, home: Path, *args: str) -> list[str]:
-    return [sys.executable, "-m", "secops", "--db", db_url, "--home", str(home), "--lang", "en",
-            "--actor", "scheduler-test", *args]
+    return [
+        sys.executable,
+        "-m",
+        "secops",
+        "--db",
+        db_url,
+        "--home",
+        str(home),
+        "--lang",
+        "en",
+        "--actor",
+        "scheduler-test",
+        *args,
+    ]
 
 
 class Daemon:
@@ -28,7 +41,9 @@ class Daemon:
         self.fh = log.open("ab")
         self.proc = subprocess.Popen(
             secops_argv(db_url, home, "scheduler", "run", "--poll", "0.3", *args),
-            stdout=self.fh, stderr=subprocess.STDOUT, start_new_session=True,
+            stdout=self.fh,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
             env={**os.environ, **(env or {})},
         )
 
@@ -43,10 +58,8 @@ class Daemon:
     def terminate(self, timeout: float = 20) -> int:
         self.proc.send_signal(signal.SIGTERM)
         code = self.proc.wait(timeout)
-        try:
-            os.killpg(self.proc.pid, signal.SIGKILL)  # leftover children (a fake nmap) of a finished daemon
-        except ProcessLookupError:
-            pass
+        with contextlib.suppress(ProcessLookupError):  # leftover children (a fake nmap) of the daemon
+            os.killpg(self.proc.pid, signal.SIGKILL)
         self.fh.close()
         return code
 

@@ -42,8 +42,15 @@ def test_describe_and_cron() -> None:
 
 @pytest.mark.parametrize(
     ("field", "days"),
-    [("1-5", "mon,tue,wed,thu,fri"), ("0", "sun"), ("7", "sun"), ("*/2", "sun,tue,thu,sat"),
-     ("5-0", "sun,fri,sat"), ("sat,sun", "sun,sat"), ("*", "*")],
+    [
+        ("1-5", "mon,tue,wed,thu,fri"),
+        ("0", "sun"),
+        ("7", "sun"),
+        ("*/2", "sun,tue,thu,sat"),
+        ("5-0", "sun,fri,sat"),
+        ("sat,sun", "sun,sat"),
+        ("*", "*"),
+    ],
 )
 def test_crontab_weekdays_count_from_sunday(field: str, days: str) -> None:
     assert _weekdays(field) == days
@@ -71,8 +78,13 @@ def _inventory(engine: Engine) -> None:
         session.add(agency)
         session.flush()
         for level in (1, 2, 3, 4, 5):
-            system = System(code=f"sys{level}", name=f"System {level}", owner_id=agency.id or 0,
-                            approved_level=level, decision_date=date(2025, 8, 14))
+            system = System(
+                code=f"sys{level}",
+                name=f"System {level}",
+                owner_id=agency.id or 0,
+                approved_level=level,
+                decision_date=date(2025, 8, 14),
+            )
             session.add(system)
             session.flush()
             session.add(Host(name=f"h{level}", address=f"127.0.0.{level}", system_id=system.id))
@@ -121,8 +133,10 @@ def test_defaults_follow_levels_and_are_idempotent(sqlite_engine: Engine) -> Non
 
 def test_notify_config_is_validated() -> None:
     config = notify.load_config(
-        {"smtp": {"host": "127.0.0.1", "port": 2525, "from": "a@b.vn", "to": ["c@d.vn"]},
-         "webhook": {"url": "http://127.0.0.1:9/x", "timeout": 2}}
+        {
+            "smtp": {"host": "127.0.0.1", "port": 2525, "from": "a@b.vn", "to": ["c@d.vn"]},
+            "webhook": {"url": "http://127.0.0.1:9/x", "timeout": 2},
+        }
     )
     assert config.smtp is not None and config.smtp.sender == "a@b.vn" and config.smtp.starttls is False
     with pytest.raises(ConfigError, match=r"\[notify\] webhook.url"):
