@@ -1,4 +1,4 @@
-"""Autogenerate an alembic migration from the models: ``python tools/makemigration.py MESSAGE REV [--branch-from REV]``.
+"""Autogenerate an alembic migration: ``python tools/makemigration.py MESSAGE REV --head PARENT [--branch-label L]``.
 
 Each feature keeps its own migration branch off the foundation (``0001``) so features land independently;
 ``secops.db.upgrade`` applies every head.
@@ -24,7 +24,7 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         engine = make_engine(f"sqlite:///{Path(tmp) / 'gen.db'}")
-        upgrade_to(engine, args.head)
+        upgrade_to(engine, "heads")  # compare against every branch: only the new tables show up
         cfg = alembic_config(engine)
         command.revision(
             cfg,
@@ -33,6 +33,7 @@ def main() -> None:
             rev_id=args.rev_id,
             head=args.head,
             branch_label=args.branch_label,
+            splice=args.head not in ("head", "heads"),
         )
 
 

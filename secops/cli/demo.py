@@ -23,6 +23,7 @@ from secops.incidents import demo as incidents_demo
 from secops.inventory.importer import import_files
 from secops.levels.approval import approve, record_dossier
 from secops.levels.engine import classify_systems
+from secops.scheduler import demo as scheduler_demo
 from secops.resources import package_file
 
 SAMPLE = ("secops", "demo", "province.yaml")
@@ -64,6 +65,8 @@ def demo_cmd(app: App, out_dir: Path) -> None:
         compliance_demo.run_demo(demo, console)
         console.rule(_("Incident response (Circular 20/2017/TT-BTTTT)"))
         incidents_demo.run_demo(demo, console)
+        console.rule(_("Scheduled operation"))
+        scheduler_demo.run_demo(demo, console)
     finally:
         demo.close()
     console.rule(_("Try it yourself"))

@@ -20,12 +20,15 @@ from secops.reporting.render import FORMATS, Report
 
 
 def _common(func: Callable[..., Any]) -> Callable[..., Any]:
-    func = click.option("--lang", "report_lang", type=click.Choice(LANGS),
-                        help="Language of the report (default: the global --lang).")(func)
-    func = click.option("--format", "fmt", type=click.Choice(FORMATS),
-                        help="Output format (default: from the file name, else html).")(func)
-    func = click.option("--out", "out", required=True, type=click.Path(dir_okay=False, path_type=Path),
-                        help="File to write.")(func)
+    func = click.option(
+        "--lang", "report_lang", type=click.Choice(LANGS), help="Language of the report (default: the global --lang)."
+    )(func)
+    func = click.option(
+        "--format", "fmt", type=click.Choice(FORMATS), help="Output format (default: from the file name, else html)."
+    )(func)
+    func = click.option(
+        "--out", "out", required=True, type=click.Path(dir_okay=False, path_type=Path), help="File to write."
+    )(func)
     return func
 
 
@@ -86,36 +89,58 @@ def network_cmd(app: App, scan: int | None, out: Path, fmt: str | None, report_l
 
 @report.command("incident")
 @click.argument("code")
-@click.option("--form", "form", type=click.Choice(("03", "04")), required=True,
-              help="03: initial report; 04: final report (Circular 20/2017, Appendix I).")
+@click.option(
+    "--form",
+    "form",
+    type=click.Choice(("03", "04")),
+    required=True,
+    help="03: initial report; 04: final report (Circular 20/2017, Appendix I).",
+)
 @click.option("--draft", is_flag=True, help="Write the form even when mandatory (*) fields are empty.")
 @_common
 @pass_app
-def incident_cmd(app: App, code: str, form: str, draft: bool, out: Path, fmt: str | None,
-                 report_lang: str | None) -> None:
+def incident_cmd(
+    app: App, code: str, form: str, draft: bool, out: Path, fmt: str | None, report_lang: str | None
+) -> None:
     """Form 03 or 04 of Circular 20/2017 for one incident (exit 2 listing empty mandatory fields)."""
     from secops.reporting.forms import build_form
 
     org = app.settings.section("organization")
-    _write(app, lambda s, lang: build_form(s, f"form{form}", code, org, lang, draft=draft, tz=app.settings.tz),
-           out, fmt, report_lang)
+    _write(
+        app,
+        lambda s, lang: build_form(s, f"form{form}", code, org, lang, draft=draft, tz=app.settings.tz),
+        out,
+        fmt,
+        report_lang,
+    )
 
 
 @report.command("incidents")
-@click.option("--form", "form", type=click.Choice(("05",)), required=True,
-              help="05: six-month or yearly summary to the national coordinator.")
+@click.option(
+    "--form",
+    "form",
+    type=click.Choice(("05",)),
+    required=True,
+    help="05: six-month or yearly summary to the national coordinator.",
+)
 @click.option("--period", required=True, help="2026H1, 2026H2 or 2026.")
 @click.option("--draft", is_flag=True, help="Write the form even when mandatory (*) fields are empty.")
 @_common
 @pass_app
-def incidents_cmd(app: App, form: str, period: str, draft: bool, out: Path, fmt: str | None,
-                  report_lang: str | None) -> None:
+def incidents_cmd(
+    app: App, form: str, period: str, draft: bool, out: Path, fmt: str | None, report_lang: str | None
+) -> None:
     """Form 05 of Circular 20/2017: incidents received and handled in a period, by type."""
     from secops.reporting.forms import build_form
 
     org = app.settings.section("organization")
-    _write(app, lambda s, lang: build_form(s, "form05", period, org, lang, draft=draft, tz=app.settings.tz),
-           out, fmt, report_lang)
+    _write(
+        app,
+        lambda s, lang: build_form(s, "form05", period, org, lang, draft=draft, tz=app.settings.tz),
+        out,
+        fmt,
+        report_lang,
+    )
 
 
 @report.command("oscal")

@@ -31,7 +31,7 @@ def schedule_group() -> None:
 @click.option(
     "--target",
     help="check-run: system code(s), comma-separated, or 'all'; net-scan: scope; "
-    "inspection-reminder: system code; report: report argument.",
+    "inspection-reminder: system code; report: html, pdf, json or csv (default html).",
 )
 @click.option("--cron", help='Crontab expression in local time, e.g. "0 2 * * 1".')
 @click.option("--every", help="Interval: a number and s, m, h or d (e.g. 6h).")
@@ -52,9 +52,7 @@ def add_cmd(
     seconds = parse_every(every) if every else None
     options = {"profile": profile} if profile else {}
     with app.session() as session:
-        s = service.add(
-            session, app.actor, service.Spec(name, job, target, cron, seconds, options), app.settings.tz
-        )
+        s = service.add(session, app.actor, service.Spec(name, job, target, cron, seconds, options), app.settings.tz)
         row = {
             "name": s.name,
             "job": s.job,
@@ -72,8 +70,7 @@ def list_cmd(app: App, fmt: str) -> None:
     with app.session() as session:
         rows = service.listing(session, app.settings.tz)
     table = [
-        {**r, "next_run": _local(app, r["next_run"]), "last_started": _local(app, r["last_started"])}
-        for r in rows
+        {**r, "next_run": _local(app, r["next_run"]), "last_started": _local(app, r["last_started"])} for r in rows
     ]
     columns = [
         ("name", _("Name")),
@@ -155,7 +152,13 @@ def run_now_cmd(app: App, name: str, fmt: str) -> None:
 
 @schedule_group.command("history")
 @click.argument("name")
-@click.option("--limit", type=click.IntRange(1, 100_000), default=50, show_default=True)
+@click.option(
+    "--limit",
+    type=click.IntRange(1, 1_000_000),
+    default=1000,
+    show_default=True,
+    help="Show only the last N executions.",
+)
 @click.option("--detail", is_flag=True, help="Add id, trigger, scheduled time and what the run produced.")
 @format_option
 @pass_app
@@ -163,9 +166,7 @@ def history_cmd(app: App, name: str, limit: int, detail: bool, fmt: str) -> None
     """Executions of NAME, oldest first: started, finished, status (success|failed|interrupted|missed)."""
     with app.session() as session:
         data = [execution_json(e, detail or fmt == "table") for e in service.history(session, name, limit)]
-    table = [
-        {**r, "started": _local(app, r["started"]), "finished": _local(app, r["finished"])} for r in data
-    ]
+    table = [{**r, "started": _local(app, r["started"]), "finished": _local(app, r["finished"])} for r in data]
     columns = [
         ("started", _("Started")),
         ("finished", _("Finished")),

@@ -12,6 +12,7 @@ import json
 import queue
 import threading
 from dataclasses import dataclass
+from itertools import chain
 from typing import IO, Any
 
 from sqlmodel import Session, select
@@ -22,6 +23,7 @@ from secops.netscan.xmlstream import PORT_FIELDS, HostRecord, NmapXmlReader
 from secops.timeutil import utcnow
 
 BATCH_HOSTS = 1000
+ROWS_PER_STATEMENT = 50  # 14 columns × 50 rows stays far below every driver's parameter limit
 
 
 @dataclass
@@ -68,25 +70,36 @@ def _json(value: Any) -> str | None:
 
 
 class _BulkWriter:
-    """Plain DBAPI ``executemany`` with ids reserved up front: SQLAlchemy's per-row parameter processing
-    cost more than parsing the XML. Ids: SQLite holds its write lock for the whole transaction (BEGIN
-    IMMEDIATE), so max(id)+1… is ours; PostgreSQL hands out a block from the table's sequence."""
+    """Plain DBAPI inserts of many rows per statement, ids reserved up front: SQLAlchemy's per-row parameter
+    processing cost more than parsing the XML, and one row per statement costs twice as much as
+    ``ROWS_PER_STATEMENT``. Ids: SQLite holds its write lock for the whole transaction (BEGIN IMMEDIATE), so
+    max(id)+1… is ours; PostgreSQL hands out a block from the table's sequence."""
 
     def __init__(self, session: Session) -> None:
         self.conn = session.connection()
         self.dialect = self.conn.dialect.name
-        mark = "?" if self.conn.dialect.paramstyle == "qmark" else "%s"
-        host_cols = ("id", "scan_id", *HOST_FIELDS)
-        port_cols = ("observed_host_id", *PORT_FIELDS)
-        self.host_sql = self._insert("observed_host", host_cols, mark)
-        self.port_sql = self._insert("observed_port", port_cols, mark)
-        self.host_json = [i for i, c in enumerate(host_cols) if c in _JSON_HOST]
+        self.mark = "?" if self.conn.dialect.paramstyle == "qmark" else "%s"
+        self.host_cols = ("id", "scan_id", *HOST_FIELDS)
+        self.port_cols = ("observed_host_id", *PORT_FIELDS)
+        self.host_json = [i for i, c in enumerate(self.host_cols) if c in _JSON_HOST]
 
-    @staticmethod
-    def _insert(table: str, columns: tuple[str, ...], mark: str) -> str:
+    def _insert(self, table: str, columns: tuple[str, ...], rows: list[list[Any]]) -> None:
+        """INSERT ``rows`` in statements of ``ROWS_PER_STATEMENT`` rows (the last one shorter)."""
+        one = "(" + ", ".join([self.mark] * len(columns)) + ")"
         # Table and column names are our own constants; values always go as parameters.
-        placeholders = ", ".join([mark] * len(columns))
-        return f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({placeholders})"  # noqa: S608
+        head = f"INSERT INTO {table} ({', '.join(columns)}) VALUES "  # noqa: S608
+        per = ROWS_PER_STATEMENT
+        full = len(rows) // per * per
+        cursor = self.conn.connection.cursor()
+        try:
+            if full:
+                chunks = [list(chain.from_iterable(rows[i : i + per])) for i in range(0, full, per)]
+                cursor.executemany(head + ", ".join([one] * per), chunks)
+            if full < len(rows):
+                rest = rows[full:]
+                cursor.execute(head + ", ".join([one] * len(rest)), list(chain.from_iterable(rest)))
+        finally:
+            cursor.close()
 
     def reserve_ids(self, count: int) -> list[int]:
         if self.dialect == "postgresql":
@@ -110,13 +123,9 @@ class _BulkWriter:
             for port in record.ports:
                 port[0] = host_id
             port_rows.extend(record.ports)
-        cursor = self.conn.connection.cursor()
-        try:
-            cursor.executemany(self.host_sql, host_rows)
-            if port_rows:
-                cursor.executemany(self.port_sql, port_rows)
-        finally:
-            cursor.close()
+        self._insert("observed_host", self.host_cols, host_rows)
+        if port_rows:
+            self._insert("observed_port", self.port_cols, port_rows)
         return len(port_rows)
 
 

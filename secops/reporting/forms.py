@@ -71,14 +71,20 @@ def _v(vi: str, en: str) -> T:
 
 REPORTER = _v("THÔNG TIN VỀ TỔ CHỨC/CÁ NHÂN BÁO CÁO SỰ CỐ", "REPORTING ORGANIZATION OR PERSON")
 SYSTEM = _v("THÔNG TIN CHI TIẾT VỀ HỆ THỐNG BỊ SỰ CỐ", "DETAILS OF THE AFFECTED SYSTEM")
-SIGNATURE = _v("CÁ NHÂN/NGƯỜI ĐẠI DIỆN THEO PHÁP LUẬT (Ký tên, đóng dấu)",
-               "INDIVIDUAL / LEGAL REPRESENTATIVE (signature and stamp)")
+SIGNATURE = _v(
+    "CÁ NHÂN/NGƯỜI ĐẠI DIỆN THEO PHÁP LUẬT (Ký tên, đóng dấu)",
+    "INDIVIDUAL / LEGAL REPRESENTATIVE (signature and stamp)",
+)
 
 
 def _reporter(org: dict[str, str]) -> list[Field]:
     return [
-        Field("org_name", _v("Tên tổ chức/cá nhân báo cáo sự cố", "Name of the reporting organization/person"),
-              org["name"], True),
+        Field(
+            "org_name",
+            _v("Tên tổ chức/cá nhân báo cáo sự cố", "Name of the reporting organization/person"),
+            org["name"],
+            True,
+        ),
         Field("org_address", _v("Địa chỉ", "Address"), org["address"], True),
         Field("org_phone", _v("Điện thoại", "Phone"), org["phone"], True),
         Field("org_email", _v("Email", "Email"), org["email"], True),
@@ -130,11 +136,18 @@ def _sent_to(sent: list[Any]) -> tuple[list[tuple[T, bool]], str]:
     low = text.lower()
     coordinator = any(k in low for k in ("vncert", "điều phối", "coordinat", "a05", "ncsc"))
     isp = "isp" in low or "nhà cung cấp" in low
-    member = bool(text) and not (coordinator and not any(
-        k in low for k in ("ubnd", "sở", "csirt", "đội", "thành viên", "member", "owner", "chủ quản")))
+    member = bool(text) and not (
+        coordinator
+        and not any(k in low for k in ("ubnd", "sở", "csirt", "đội", "thành viên", "member", "owner", "chủ quản"))
+    )
     return [
-        (_v("Thành viên mạng lưới chịu trách nhiệm ứng cứu sự cố cho tổ chức, cá nhân",
-            "Network member responsible for incident response for the organization"), member),
+        (
+            _v(
+                "Thành viên mạng lưới chịu trách nhiệm ứng cứu sự cố cho tổ chức, cá nhân",
+                "Network member responsible for incident response for the organization",
+            ),
+            member,
+        ),
         (_v("ISP đang trực tiếp cung cấp dịch vụ", "The ISP providing the service"), isp),
         (_v("Cơ quan điều phối", "The coordinating body"), coordinator),
     ], text
@@ -149,67 +162,169 @@ def form03(session: Session, code: str, org: dict[str, str], lang: str, now: dat
     oses = sorted({h.os for h in c["hosts"] if h.os})
     return [
         Section(REPORTER, _reporter(org)),
-        Section(_v("NGƯỜI LIÊN HỆ", "CONTACT PERSON"), [
-            Field("contact_name", _v("Họ và tên", "Full name"), org["contact_name"], True),
-            Field("contact_position", _v("Chức vụ", "Position"), org["contact_position"]),
-            Field("contact_phone", _v("Điện thoại", "Phone"), org["contact_phone"], True),
-            Field("contact_email", _v("Email", "Email"), org["contact_email"], True),
-        ]),
-        Section(SYSTEM, [
-            Field("operator", _v("Tên đơn vị vận hành hệ thống thông tin", "Operating unit of the system"),
-                  "; ".join(c["operators"]), True),
-            Field("owner", _v("Cơ quan chủ quản", "Owner agency"), "; ".join(c["owners"])),
-            Field("system", _v("Tên hệ thống bị sự cố", "Affected system"), names),
-            Field("level", _v("Phân loại cấp độ của hệ thống thông tin (nếu có)", "Security level (if any)"),
-                  options=_level_boxes(c["level"])),
-            Field("security_provider", _v("Tổ chức cung cấp dịch vụ an toàn thông tin (nếu có)",
-                                          "Security service provider (if any)"), org["security_provider"]),
-            Field("isp", _v("Tên nhà cung cấp dịch vụ kết nối bên ngoài (nếu có)",
-                            "External connectivity provider (if any)"), org["isp"]),
-            Field("description", _v("Mô tả sơ bộ về sự cố", "Short description of the incident"),
-                  "\n".join(x for x in (inc.title, inc.detail) if x), True),
-            Field("detected_date", _v("Ngày phát hiện sự cố", "Date of discovery"), fmt_date(inc.detected_at, tz), True),
-            Field("detected_time", _v("Thời gian phát hiện", "Time of discovery"), _time_text(inc.detected_at, tz, lang),
-                  True),
-            Field("state", _v("HIỆN TRẠNG SỰ CỐ", "INCIDENT STATUS"), mandatory=True, options=[
-                (_v("Đã được xử lý", "Handled"), inc.status == "closed"),
-                (_v("Chưa được xử lý", "Not handled"), inc.status != "closed")]),
-        ]),
-        Section(_v("CÁCH THỨC PHÁT HIỆN", "HOW IT WAS DETECTED"), [
-            Field("detected_by", _v("Cách thức phát hiện", "Detection method"), mandatory=True, options=[
-                (_v("Qua hệ thống phát hiện xâm nhập (IDS)", "Intrusion detection system (IDS)"), inc.detected_by == "ids"),
-                (_v("Kiểm tra dữ liệu lưu lại (Log File)", "Reviewing stored data (log files)"), inc.detected_by == "log"),
-                (_v("Nhận được thông báo từ: …", "Notified by: …"), inc.detected_by == "notified"),
-                (_v("Khác, đó là …", "Other: …"), inc.detected_by == "other")]),
-        ]),
-        Section(_v("ĐÃ GỬI THÔNG BÁO SỰ CỐ CHO", "INCIDENT NOTIFICATION ALREADY SENT TO"), [
-            Field("notified", _v("Đã gửi thông báo sự cố cho", "Notification sent to"), recipients or None, True, boxes),
-        ]),
-        Section(_v("THÔNG TIN BỔ SUNG VỀ HỆ THỐNG XẢY RA SỰ CỐ", "ADDITIONAL INFORMATION ON THE SYSTEM"), [
-            Field("os", _v("Hệ điều hành … Version", "Operating system and version"), ", ".join(oses)),
-            Field("services", _v("Các dịch vụ có trên hệ thống", "Services on the system"), ", ".join(services)),
-            Field("ips", _v("Các địa chỉ IP của hệ thống", "Public IP addresses of the system"),
-                  ", ".join(_public([h.address for h in c["hosts"]]))),
-            Field("domains", _v("Các tên miền của hệ thống", "Domain names of the system"), None),
-            Field("purpose", _v("Mục đích chính sử dụng hệ thống", "Main purpose of the system"),
-                  "; ".join(s.description for s in c["systems"] if s.description)),
-            Field("attachments", _v("Thông tin gửi kèm", "Attached information"),
-                  "; ".join(f"{e.name} (SHA-256 {e.sha256[:16]}…)" for e in c["evidence"])),
-            Field("confidential", _v("Các thông tin cung cấp trong thông báo sự cố này đều phải được giữ bí mật",
-                                     "The information in this report must be kept confidential"), options=[
-                (_v("Có", "Yes"), inc.tlp in ("amber", "amber+strict", "red")),
-                (_v("Không", "No"), inc.tlp in ("clear", "green"))]),
-        ]),
-        Section(_v("KIẾN NGHỊ, ĐỀ XUẤT HỖ TRỢ", "REQUESTS FOR SUPPORT"), [
-            Field("requests", _v("Mô tả về đề xuất, kiến nghị", "Recommendations and support requested"),
-                  pick(_v("Đề nghị hỗ trợ xử lý: sự cố vượt quá khả năng xử lý của đơn vị.",
-                          "Support requested: the incident exceeds the unit's capacity."), lang)
-                  if "exceeds_capacity" in inc.flags else None),
-        ]),
-        Section(_v("THỜI GIAN THỰC HIỆN BÁO CÁO SỰ CỐ", "TIME OF THIS REPORT"), [
-            Field("reported_at", _v("Thời gian thực hiện báo cáo sự cố", "Time of this report"),
-                  local(now, tz).strftime("%d/%m/%Y/%H/%M"), True),
-        ]),
+        Section(
+            _v("NGƯỜI LIÊN HỆ", "CONTACT PERSON"),
+            [
+                Field("contact_name", _v("Họ và tên", "Full name"), org["contact_name"], True),
+                Field("contact_position", _v("Chức vụ", "Position"), org["contact_position"]),
+                Field("contact_phone", _v("Điện thoại", "Phone"), org["contact_phone"], True),
+                Field("contact_email", _v("Email", "Email"), org["contact_email"], True),
+            ],
+        ),
+        Section(
+            SYSTEM,
+            [
+                Field(
+                    "operator",
+                    _v("Tên đơn vị vận hành hệ thống thông tin", "Operating unit of the system"),
+                    "; ".join(c["operators"]),
+                    True,
+                ),
+                Field("owner", _v("Cơ quan chủ quản", "Owner agency"), "; ".join(c["owners"])),
+                Field("system", _v("Tên hệ thống bị sự cố", "Affected system"), names),
+                Field(
+                    "level",
+                    _v("Phân loại cấp độ của hệ thống thông tin (nếu có)", "Security level (if any)"),
+                    options=_level_boxes(c["level"]),
+                ),
+                Field(
+                    "security_provider",
+                    _v("Tổ chức cung cấp dịch vụ an toàn thông tin (nếu có)", "Security service provider (if any)"),
+                    org["security_provider"],
+                ),
+                Field(
+                    "isp",
+                    _v(
+                        "Tên nhà cung cấp dịch vụ kết nối bên ngoài (nếu có)", "External connectivity provider (if any)"
+                    ),
+                    org["isp"],
+                ),
+                Field(
+                    "description",
+                    _v("Mô tả sơ bộ về sự cố", "Short description of the incident"),
+                    "\n".join(x for x in (inc.title, inc.detail) if x),
+                    True,
+                ),
+                Field(
+                    "detected_date",
+                    _v("Ngày phát hiện sự cố", "Date of discovery"),
+                    fmt_date(inc.detected_at, tz),
+                    True,
+                ),
+                Field(
+                    "detected_time",
+                    _v("Thời gian phát hiện", "Time of discovery"),
+                    _time_text(inc.detected_at, tz, lang),
+                    True,
+                ),
+                Field(
+                    "state",
+                    _v("HIỆN TRẠNG SỰ CỐ", "INCIDENT STATUS"),
+                    mandatory=True,
+                    options=[
+                        (_v("Đã được xử lý", "Handled"), inc.status == "closed"),
+                        (_v("Chưa được xử lý", "Not handled"), inc.status != "closed"),
+                    ],
+                ),
+            ],
+        ),
+        Section(
+            _v("CÁCH THỨC PHÁT HIỆN", "HOW IT WAS DETECTED"),
+            [
+                Field(
+                    "detected_by",
+                    _v("Cách thức phát hiện", "Detection method"),
+                    mandatory=True,
+                    options=[
+                        (
+                            _v("Qua hệ thống phát hiện xâm nhập (IDS)", "Intrusion detection system (IDS)"),
+                            inc.detected_by == "ids",
+                        ),
+                        (
+                            _v("Kiểm tra dữ liệu lưu lại (Log File)", "Reviewing stored data (log files)"),
+                            inc.detected_by == "log",
+                        ),
+                        (_v("Nhận được thông báo từ: …", "Notified by: …"), inc.detected_by == "notified"),
+                        (_v("Khác, đó là …", "Other: …"), inc.detected_by == "other"),
+                    ],
+                ),
+            ],
+        ),
+        Section(
+            _v("ĐÃ GỬI THÔNG BÁO SỰ CỐ CHO", "INCIDENT NOTIFICATION ALREADY SENT TO"),
+            [
+                Field(
+                    "notified",
+                    _v("Đã gửi thông báo sự cố cho", "Notification sent to"),
+                    recipients or None,
+                    True,
+                    boxes,
+                ),
+            ],
+        ),
+        Section(
+            _v("THÔNG TIN BỔ SUNG VỀ HỆ THỐNG XẢY RA SỰ CỐ", "ADDITIONAL INFORMATION ON THE SYSTEM"),
+            [
+                Field("os", _v("Hệ điều hành … Version", "Operating system and version"), ", ".join(oses)),
+                Field("services", _v("Các dịch vụ có trên hệ thống", "Services on the system"), ", ".join(services)),
+                Field(
+                    "ips",
+                    _v("Các địa chỉ IP của hệ thống", "Public IP addresses of the system"),
+                    ", ".join(_public([h.address for h in c["hosts"]])),
+                ),
+                Field("domains", _v("Các tên miền của hệ thống", "Domain names of the system"), None),
+                Field(
+                    "purpose",
+                    _v("Mục đích chính sử dụng hệ thống", "Main purpose of the system"),
+                    "; ".join(s.description for s in c["systems"] if s.description),
+                ),
+                Field(
+                    "attachments",
+                    _v("Thông tin gửi kèm", "Attached information"),
+                    "; ".join(f"{e.name} (SHA-256 {e.sha256[:16]}…)" for e in c["evidence"]),
+                ),
+                Field(
+                    "confidential",
+                    _v(
+                        "Các thông tin cung cấp trong thông báo sự cố này đều phải được giữ bí mật",
+                        "The information in this report must be kept confidential",
+                    ),
+                    options=[
+                        (_v("Có", "Yes"), inc.tlp in ("amber", "amber+strict", "red")),
+                        (_v("Không", "No"), inc.tlp in ("clear", "green")),
+                    ],
+                ),
+            ],
+        ),
+        Section(
+            _v("KIẾN NGHỊ, ĐỀ XUẤT HỖ TRỢ", "REQUESTS FOR SUPPORT"),
+            [
+                Field(
+                    "requests",
+                    _v("Mô tả về đề xuất, kiến nghị", "Recommendations and support requested"),
+                    pick(
+                        _v(
+                            "Đề nghị hỗ trợ xử lý: sự cố vượt quá khả năng xử lý của đơn vị.",
+                            "Support requested: the incident exceeds the unit's capacity.",
+                        ),
+                        lang,
+                    )
+                    if "exceeds_capacity" in inc.flags
+                    else None,
+                ),
+            ],
+        ),
+        Section(
+            _v("THỜI GIAN THỰC HIỆN BÁO CÁO SỰ CỐ", "TIME OF THIS REPORT"),
+            [
+                Field(
+                    "reported_at",
+                    _v("Thời gian thực hiện báo cáo sự cố", "Time of this report"),
+                    local(now, tz).strftime("%d/%m/%Y/%H/%M"),
+                    True,
+                ),
+            ],
+        ),
     ]
 
 
@@ -217,31 +332,66 @@ def form04(session: Session, code: str, org: dict[str, str], lang: str, now: dat
     c = _incident_context(session, code)
     inc: Incident = c["incident"]
     initial = next((r for r in c["reports"] if r.kind == "form03"), None)
-    resolution = {"resolved": _v("Đã xử lý xong", "Resolved"), "false_positive": _v("Cảnh báo nhầm", "False positive"),
-                  "duplicate": _v("Trùng với sự cố khác", "Duplicate")}
+    resolution = {
+        "resolved": _v("Đã xử lý xong", "Resolved"),
+        "false_positive": _v("Cảnh báo nhầm", "False positive"),
+        "duplicate": _v("Trùng với sự cố khác", "Duplicate"),
+    }
     result = pick(resolution[inc.resolution], lang) if inc.resolution in resolution else None
     return [
         Section(_v("THÔNG TIN VỀ TỔ CHỨC/CÁ NHÂN BÁO CÁO", "REPORTING ORGANIZATION OR PERSON"), _reporter(org)),
-        Section(_v("KÝ HIỆU BÁO CÁO BAN ĐẦU SỰ CỐ", "REFERENCE OF THE INITIAL REPORT"), [
-            Field("initial_ref", _v("Số ký hiệu", "Reference number"), initial.ref if initial else None),
-            Field("initial_date", _v("Ngày báo cáo", "Date of the report"), fmt_date(initial.sent_at, tz) if initial else None),
-        ]),
-        Section(SYSTEM, [
-            Field("operator", _v("Tên đơn vị vận hành hệ thống thông tin", "Operating unit of the system"),
-                  "; ".join(c["operators"]), True),
-            Field("owner", _v("Cơ quan chủ quản", "Owner agency"), "; ".join(c["owners"])),
-            Field("system", _v("Tên hệ thống bị sự cố", "Affected system"),
-                  "; ".join(f"{s.name} ({s.code})" for s in c["systems"])),
-            Field("level", _v("Phân loại cấp độ", "Security level"), options=_level_boxes(c["level"])),
-            Field("description", _v("Tên/Mô tả về sự cố", "Name/description of the incident"),
-                  "\n".join(x for x in (inc.title, inc.detail) if x)),
-            Field("detected_date", _v("Ngày phát hiện sự cố", "Date of discovery"), fmt_date(inc.detected_at, tz), True),
-            Field("detected_time", _v("Thời gian phát hiện", "Time of discovery"), _time_text(inc.detected_at, tz, lang),
-                  True),
-            Field("result", _v("Kết quả xử lý sự cố", "Result of the response"), result),
-            Field("attachments", _v("Các tài liệu đính kèm", "Attached documents"),
-                  "; ".join(f"{e.name} (SHA-256 {e.sha256[:16]}…)" for e in c["evidence"])),
-        ]),
+        Section(
+            _v("KÝ HIỆU BÁO CÁO BAN ĐẦU SỰ CỐ", "REFERENCE OF THE INITIAL REPORT"),
+            [
+                Field("initial_ref", _v("Số ký hiệu", "Reference number"), initial.ref if initial else None),
+                Field(
+                    "initial_date",
+                    _v("Ngày báo cáo", "Date of the report"),
+                    fmt_date(initial.sent_at, tz) if initial else None,
+                ),
+            ],
+        ),
+        Section(
+            SYSTEM,
+            [
+                Field(
+                    "operator",
+                    _v("Tên đơn vị vận hành hệ thống thông tin", "Operating unit of the system"),
+                    "; ".join(c["operators"]),
+                    True,
+                ),
+                Field("owner", _v("Cơ quan chủ quản", "Owner agency"), "; ".join(c["owners"])),
+                Field(
+                    "system",
+                    _v("Tên hệ thống bị sự cố", "Affected system"),
+                    "; ".join(f"{s.name} ({s.code})" for s in c["systems"]),
+                ),
+                Field("level", _v("Phân loại cấp độ", "Security level"), options=_level_boxes(c["level"])),
+                Field(
+                    "description",
+                    _v("Tên/Mô tả về sự cố", "Name/description of the incident"),
+                    "\n".join(x for x in (inc.title, inc.detail) if x),
+                ),
+                Field(
+                    "detected_date",
+                    _v("Ngày phát hiện sự cố", "Date of discovery"),
+                    fmt_date(inc.detected_at, tz),
+                    True,
+                ),
+                Field(
+                    "detected_time",
+                    _v("Thời gian phát hiện", "Time of discovery"),
+                    _time_text(inc.detected_at, tz, lang),
+                    True,
+                ),
+                Field("result", _v("Kết quả xử lý sự cố", "Result of the response"), result),
+                Field(
+                    "attachments",
+                    _v("Các tài liệu đính kèm", "Attached documents"),
+                    "; ".join(f"{e.name} (SHA-256 {e.sha256[:16]}…)" for e in c["evidence"]),
+                ),
+            ],
+        ),
     ]
 
 
@@ -255,53 +405,96 @@ FORM05_COLUMNS = (
 )
 
 
-def form05(session: Session, period_text: str, org: dict[str, str], lang: str, tz: str) -> tuple[list[Section], dict[str, Any]]:
+def form05(
+    session: Session, period_text: str, org: dict[str, str], lang: str, tz: str
+) -> tuple[list[Section], dict[str, Any]]:
     """Counts per Form 05 category for a half year (``2026H1``) or a year (``2026``)."""
     period = parse_period(period_text, tz)
     if not (period.label.isdigit() or period.label[4:] in ("H1", "H2")):
         raise InputError(f"Form 05 covers six months or a year: use e.g. 2026H1, 2026H2 or 2026, not {period_text!r}")
-    incidents = list(session.exec(select(Incident).where(
-        col(Incident.detected_at) >= period.start, col(Incident.detected_at) < period.end).order_by(col(Incident.code))))
-    table = []
+    incidents = list(
+        session.exec(
+            select(Incident)
+            .where(col(Incident.detected_at) >= period.start, col(Incident.detected_at) < period.end)
+            .order_by(col(Incident.code))
+        )
+    )
+    table: list[dict[str, Any]] = []
     for cid, cat in CATEGORIES.items():
         mine = [i for i in incidents if i.category == cid]
-        table.append({"category": cid, "label": pick({"vi": cat.vi, "en": cat.en}, lang), "count": len(mine),
-                      "self_handled": sum(1 for i in mine if "exceeds_capacity" not in i.flags),
-                      "vncert_requested": sum(1 for i in mine if "exceeds_capacity" in i.flags),
-                      "domestic_support": None, "foreign_support": None, "damage": None})
-    total = {k: sum(r[k] for r in table) for k in ("count", "self_handled", "vncert_requested")}
-    table.append({"category": "total", "label": pick(_v("Tổng số", "Total"), lang), **total,
-                  "domestic_support": None, "foreign_support": None, "damage": None})
+        table.append(
+            {
+                "category": cid,
+                "label": pick({"vi": cat.vi, "en": cat.en}, lang),
+                "count": len(mine),
+                "self_handled": sum(1 for i in mine if "exceeds_capacity" not in i.flags),
+                "vncert_requested": sum(1 for i in mine if "exceeds_capacity" in i.flags),
+                "domestic_support": None,
+                "foreign_support": None,
+                "damage": None,
+            }
+        )
+    total = {k: sum(int(r[k]) for r in table) for k in ("count", "self_handled", "vncert_requested")}
+    table.append(
+        {
+            "category": "total",
+            "label": pick(_v("Tổng số", "Total"), lang),
+            **total,
+            "domestic_support": None,
+            "foreign_support": None,
+            "damage": None,
+        }
+    )
     start, end = local(period.start, tz), local(period.end, tz)
     last = (end.month - 2) % 12 + 1, end.year if end.month > 1 else end.year - 1
-    sections = [Section(_v("THÔNG TIN CƠ QUAN/TỔ CHỨC", "ORGANIZATION"), [
-        Field("org_name", _v("Tên cơ quan/tổ chức", "Organization"), org["name"], True),
-        Field("org_address", _v("Địa chỉ", "Address"), org["address"], True),
-        Field("member_code", _v("Mã thành viên mạng lưới", "Network member code"), org["member_code"], True),
-    ])]
-    meta = {"period": period.label, "from": f"{start.month:02d}/{start.year}", "to": f"{last[0]:02d}/{last[1]}",
-            "half": not period.label.isdigit(), "table": table, "incidents": [i.code for i in incidents]}
+    sections = [
+        Section(
+            _v("THÔNG TIN CƠ QUAN/TỔ CHỨC", "ORGANIZATION"),
+            [
+                Field("org_name", _v("Tên cơ quan/tổ chức", "Organization"), org["name"], True),
+                Field("org_address", _v("Địa chỉ", "Address"), org["address"], True),
+                Field("member_code", _v("Mã thành viên mạng lưới", "Network member code"), org["member_code"], True),
+            ],
+        )
+    ]
+    meta = {
+        "period": period.label,
+        "from": f"{start.month:02d}/{start.year}",
+        "to": f"{last[0]:02d}/{last[1]}",
+        "half": not period.label.isdigit(),
+        "table": table,
+        "incidents": [i.code for i in incidents],
+    }
     return sections, meta
 
 
 def missing(sections: list[Section], lang: str) -> list[str]:
     """Labels of the empty mandatory fields, each with its section (the same label occurs in two sections)."""
-    return [f"{pick(s.title, lang)}: {pick(f.label, lang)}" for s in sections for f in s.fields
-            if f.mandatory and f.empty]
+    return [
+        f"{pick(s.title, lang)}: {pick(f.label, lang)}" for s in sections for f in s.fields if f.mandatory and f.empty
+    ]
 
 
 FORM_TITLES = {
     "form03": _v("BÁO CÁO BAN ĐẦU SỰ CỐ MẠNG", "INITIAL INCIDENT REPORT"),
     "form04": _v("BÁO CÁO KẾT THÚC ỨNG PHÓ SỰ CỐ", "FINAL INCIDENT RESPONSE REPORT"),
-    "form05": _v("BÁO CÁO TỔNG HỢP VỀ HOẠT ĐỘNG TIẾP NHẬN VÀ XỬ LÝ SỰ CỐ",
-                 "SUMMARY REPORT ON RECEIVING AND HANDLING INCIDENTS"),
+    "form05": _v(
+        "BÁO CÁO TỔNG HỢP VỀ HOẠT ĐỘNG TIẾP NHẬN VÀ XỬ LÝ SỰ CỐ", "SUMMARY REPORT ON RECEIVING AND HANDLING INCIDENTS"
+    ),
 }
 FORM_NUMBERS = {"form03": "Mẫu số 03", "form04": "Mẫu số 04", "form05": "Mẫu số 05"}
 
 
 def build_form(
-    session: Session, kind: str, subject: str, org_section: Mapping[str, Any], lang: str, *, draft: bool = False,
-    now: datetime | None = None, tz: str = DEFAULT_TZ,
+    session: Session,
+    kind: str,
+    subject: str,
+    org_section: Mapping[str, Any],
+    lang: str,
+    *,
+    draft: bool = False,
+    now: datetime | None = None,
+    tz: str = DEFAULT_TZ,
 ) -> Report:
     """Form ``form03``/``form04`` for incident ``subject`` or ``form05`` for period ``subject``.
 
@@ -318,7 +511,8 @@ def build_form(
     gaps = missing(sections, lang)
     if gaps and not draft:
         raise InputError(
-            "mandatory (*) fields are empty: " + "; ".join(gaps)
+            "mandatory (*) fields are empty: "
+            + "; ".join(gaps)
             + " (set them in the [organization] section of secops.toml or record them on the incident;"
             " --draft writes the form anyway)"
         )
@@ -327,24 +521,49 @@ def build_form(
         span = pick(_v("06 THÁNG", "SIX-MONTH") if meta["half"] else _v("01 NĂM", "ANNUAL"), lang)
         title = title.replace("TỔNG HỢP", f"TỔNG HỢP {span}") if lang == "vi" else f"{span} {title}"
     fields = [
-        {"section": pick(s.title, lang), "key": f.key, "label": pick(f.label, lang), "mandatory": f.mandatory,
-         "value": f.value, "options": [{"label": pick(lbl, lang), "checked": t} for lbl, t in f.options]}
-        for s in sections for f in s.fields
+        {
+            "section": pick(s.title, lang),
+            "key": f.key,
+            "label": pick(f.label, lang),
+            "mandatory": f.mandatory,
+            "value": f.value,
+            "options": [{"label": pick(lbl, lang), "checked": t} for lbl, t in f.options],
+        }
+        for s in sections
+        for f in s.fields
     ]
     data = {
-        "form": kind, "number": FORM_NUMBERS[kind], "subject": subject, "draft": bool(gaps), "missing": gaps,
-        "sections": [{"title": pick(s.title, lang), "fields": [x for x in fields if x["section"] == pick(s.title, lang)]}
-                     for s in sections],
-        "representative": org["representative"], "signature": pick(SIGNATURE, lang), "organization": org["name"],
-        "reported_at": now, **meta,
+        "form": kind,
+        "number": FORM_NUMBERS[kind],
+        "subject": subject,
+        "draft": bool(gaps),
+        "missing": gaps,
+        "sections": [
+            {"title": pick(s.title, lang), "fields": [x for x in fields if x["section"] == pick(s.title, lang)]}
+            for s in sections
+        ],
+        "representative": org["representative"],
+        "signature": pick(SIGNATURE, lang),
+        "organization": org["name"],
+        "reported_at": now,
+        **meta,
     }
     if kind == "form05":
         data["columns"] = [{"key": k, "label": pick(v, lang)} for k, v in FORM05_COLUMNS]
         rows = [{k: r.get(k) for k in ("category", "label", *(c for c, _ in FORM05_COLUMNS))} for r in meta["table"]]
         columns: tuple[str, ...] = ("category", "label", *(c for c, _ in FORM05_COLUMNS))
     else:
-        rows = [{"section": f["section"], "field": f["key"], "label": f["label"], "mandatory": f["mandatory"],
-                 "value": f["value"] if not f["options"] else ", ".join(o["label"] for o in f["options"] if o["checked"])}
-                for f in fields]
+        rows = [
+            {
+                "section": f["section"],
+                "field": f["key"],
+                "label": f["label"],
+                "mandatory": f["mandatory"],
+                "value": f["value"]
+                if not f["options"]
+                else ", ".join(o["label"] for o in f["options"] if o["checked"]),
+            }
+            for f in fields
+        ]
         columns = ("section", "field", "label", "mandatory", "value")
     return Report(kind, title, data, rows=rows, columns=columns, lang=lang, tz=tz, generated_at=now)

@@ -44,8 +44,11 @@ def _previous(session: Session, scan: NetworkScan) -> NetworkScan | None:
         return None
     return session.exec(
         select(NetworkScan)
-        .where(NetworkScan.scope_id == scan.scope_id, col(NetworkScan.id) != scan.id,
-               col(NetworkScan.started) <= scan.started)
+        .where(
+            NetworkScan.scope_id == scan.scope_id,
+            col(NetworkScan.id) != scan.id,
+            col(NetworkScan.started) <= scan.started,
+        )
         .order_by(col(NetworkScan.started).desc(), col(NetworkScan.id).desc())
     ).first()
 
@@ -59,19 +62,35 @@ def _violations(session: Session, catalog: Any, addresses: set[str], lang: str) 
         if rid is None or not network_checks:
             continue
         stmt = select(CheckResult).where(
-            CheckResult.run_id == rid, CheckResult.host_id == host.id, CheckResult.status == "fail",
+            CheckResult.run_id == rid,
+            CheckResult.host_id == host.id,
+            CheckResult.status == "fail",
             col(CheckResult.check_id).in_(sorted(network_checks)),
         )
         for res in session.exec(stmt.order_by(col(CheckResult.check_id))):
             chk = catalog.checks[res.check_id]
-            out.append({"host": host.name, "address": host.address, "check": res.check_id,
-                        "title": pick(chk.title.model_dump(), lang), "severity": res.severity,
-                        "observed": res.observed, "detail": res.detail, "run": rid})
+            out.append(
+                {
+                    "host": host.name,
+                    "address": host.address,
+                    "check": res.check_id,
+                    "title": pick(chk.title.model_dump(), lang),
+                    "severity": res.severity,
+                    "observed": res.observed,
+                    "detail": res.detail,
+                    "run": rid,
+                }
+            )
     return out
 
 
 def build_network(
-    session: Session, catalog: Any, scan_id: int | None, lang: str, *, now: datetime | None = None,
+    session: Session,
+    catalog: Any,
+    scan_id: int | None,
+    lang: str,
+    *,
+    now: datetime | None = None,
     tz: str = DEFAULT_TZ,
 ) -> Report:
     now = now or utcnow()
@@ -85,10 +104,20 @@ def build_network(
     rows: list[dict[str, Any]] = []
     host_items = []
     for h, ports in hosts:
-        items = [{"port": p.port, "protocol": p.protocol, "state": p.state, "service": p.service,
-                  "product": p.product, "version": p.version} for p in ports]
-        host_items.append({"address": h.address, "state": h.state, "hostnames": h.hostnames or [],
-                           "os": h.os_name, "ports": items})
+        items = [
+            {
+                "port": p.port,
+                "protocol": p.protocol,
+                "state": p.state,
+                "service": p.service,
+                "product": p.product,
+                "version": p.version,
+            }
+            for p in ports
+        ]
+        host_items.append(
+            {"address": h.address, "state": h.state, "hostnames": h.hostnames or [], "os": h.os_name, "ports": items}
+        )
         base = {"address": h.address, "state": h.state, "hostnames": h.hostnames or []}
         rows.extend({**base, **{("port_state" if k == "state" else k): v for k, v in p.items()}} for p in items)
         if not items:
@@ -98,11 +127,21 @@ def build_network(
         title = _("Network scan report")
     open_ports = sum(1 for _h, ports in hosts for p in ports if p.state == "open")
     data = {
-        "scan": {"id": scan.id, "scope": scope.name if scope else None, "cidr": scope.cidr if scope else None,
-                 "profile": scan.profile, "source": scan.source, "command": scan.command,
-                 "nmap_version": scan.nmap_version, "started": scan.started, "finished": scan.finished,
-                 "hosts_up": len(up), "hosts_total": len(hosts), "open_ports": open_ports,
-                 "raw_sha256": scan.raw_sha256},
+        "scan": {
+            "id": scan.id,
+            "scope": scope.name if scope else None,
+            "cidr": scope.cidr if scope else None,
+            "profile": scan.profile,
+            "source": scan.source,
+            "command": scan.command,
+            "nmap_version": scan.nmap_version,
+            "started": scan.started,
+            "finished": scan.finished,
+            "hosts_up": len(up),
+            "hosts_total": len(hosts),
+            "open_ports": open_ports,
+            "raw_sha256": scan.raw_sha256,
+        },
         "previous_scan": previous.id if previous else None,
         "changes": changes,
         "unknowns": unknowns,

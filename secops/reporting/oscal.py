@@ -55,16 +55,18 @@ def assessment_results(session: Session, catalog: Any, run_id: int, lang: str = 
         title = pick(req.title.model_dump(), lang) if req is not None else req_id
         obs_id = stable_uuid("run", run_id, "requirement", req_id, "host", host, "observation")
         lines = [f"{r.check_id}: {r.status}" + (f" ({r.detail})" if r.detail else "") for r in rows]
-        observations.append({
-            "uuid": obs_id,
-            "title": f"{req_id} on {host}",
-            "description": "; ".join(lines),
-            "props": [_prop("check-id", r.check_id) for r in rows],
-            "methods": ["TEST"],
-            "types": ["control-objective"],
-            "subjects": [{"subject-uuid": host_uuid[host], "type": "inventory-item", "title": host}],
-            "collected": _ts(end),
-        })
+        observations.append(
+            {
+                "uuid": obs_id,
+                "title": f"{req_id} on {host}",
+                "description": "; ".join(lines),
+                "props": [_prop("check-id", r.check_id) for r in rows],
+                "methods": ["TEST"],
+                "types": ["control-objective"],
+                "subjects": [{"subject-uuid": host_uuid[host], "type": "inventory-item", "title": host}],
+                "collected": _ts(end),
+            }
+        )
         statuses = {r.status for r in rows}
         satisfied = "fail" not in statuses and statuses <= PASSING and bool(statuses - {"not_applicable"})
         status: dict[str, Any] = {"state": "satisfied" if satisfied else "not-satisfied"}
@@ -72,14 +74,16 @@ def assessment_results(session: Session, catalog: Any, run_id: int, lang: str = 
             status["reason"] = "not-evaluated"
         if req is not None:
             controls.add(req_id)
-        findings.append({
-            "uuid": stable_uuid("run", run_id, "requirement", req_id, "host", host, "finding"),
-            "title": f"{req_id}: {title}",
-            "description": f"{title} — {host}: " + ", ".join(sorted(statuses)),
-            "props": [_prop("host", host)],
-            "target": {"type": "objective-id", "target-id": req_id, "status": status},
-            "related-observations": [{"observation-uuid": obs_id}],
-        })
+        findings.append(
+            {
+                "uuid": stable_uuid("run", run_id, "requirement", req_id, "host", host, "finding"),
+                "title": f"{req_id}: {title}",
+                "description": f"{title} — {host}: " + ", ".join(sorted(statuses)),
+                "props": [_prop("host", host)],
+                "target": {"type": "objective-id", "target-id": req_id, "status": status},
+                "related-observations": [{"observation-uuid": obs_id}],
+            }
+        )
     ap_uuid = stable_uuid("run", run_id, "assessment-plan")
     result: dict[str, Any] = {
         "uuid": stable_uuid("run", run_id, "result"),
@@ -87,14 +91,18 @@ def assessment_results(session: Session, catalog: Any, run_id: int, lang: str = 
         "description": f"Automated configuration checks, run {run_id} ({run.kind}, {run.status}) by {run.actor}.",
         "start": _ts(start),
         "end": _ts(end),
-        "reviewed-controls": {"control-selections": [
-            {"include-controls": [{"control-id": c} for c in sorted(controls)]} if controls else {"include-all": {}}
-        ]},
+        "reviewed-controls": {
+            "control-selections": [
+                {"include-controls": [{"control-id": c} for c in sorted(controls)]} if controls else {"include-all": {}}
+            ]
+        },
     }
     if hosts:
-        result["local-definitions"] = {"inventory-items": [
-            {"uuid": host_uuid[h], "description": h, "props": [_prop("host-name", h)]} for h in hosts
-        ]}
+        result["local-definitions"] = {
+            "inventory-items": [
+                {"uuid": host_uuid[h], "description": h, "props": [_prop("host-name", h)]} for h in hosts
+            ]
+        }
     if observations:
         result["observations"] = observations
         result["findings"] = findings
@@ -109,10 +117,14 @@ def assessment_results(session: Session, catalog: Any, run_id: int, lang: str = 
             },
             "import-ap": {"href": f"#{ap_uuid}"},
             "results": [result],
-            "back-matter": {"resources": [{
-                "uuid": ap_uuid,
-                "title": "Assessment plan stub: the secops requirement catalog and checks of this run",
-                "description": f"Regime {getattr(catalog, 'regime', '')}; {len(controls)} requirements reviewed.",
-            }]},
+            "back-matter": {
+                "resources": [
+                    {
+                        "uuid": ap_uuid,
+                        "title": "Assessment plan stub: the secops requirement catalog and checks of this run",
+                        "description": f"Regime {getattr(catalog, 'regime', '')}; {len(controls)} requirements.",
+                    }
+                ]
+            },
         }
     }

@@ -9,7 +9,7 @@ import json
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -17,7 +17,6 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from secops import __version__
-from secops.cli.output import to_json
 from secops.errors import InputError
 from secops.i18n import current_language, gettext, pick, set_language
 from secops.reporting.dates import fmt_date, fmt_datetime, long_date
@@ -86,6 +85,19 @@ def language(lang: str) -> Iterator[None]:
         yield
     finally:
         set_language(before)
+
+
+def _default(value: Any) -> Any:
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, set | frozenset | tuple):
+        return list(value)
+    return str(value)
+
+
+def to_json(data: Any) -> str:
+    """Stable English keys, readable Vietnamese (no \\u escapes), ISO 8601 dates."""
+    return json.dumps(data, ensure_ascii=False, indent=2, default=_default)
 
 
 def _ngettext(singular: str, plural: str, n: int) -> str:
@@ -186,8 +198,19 @@ def write(report: Report, fmt: str, out: Path) -> Path:
     elif fmt == "html":
         out.write_text(render_html(report), encoding="utf-8")
     elif fmt == "json":
-        out.write_text(to_json({"report": report.kind, "title": report.title, "lang": report.lang,
-                                "generated_at": report.generated_at, **report.data}) + "\n", encoding="utf-8")
+        out.write_text(
+            to_json(
+                {
+                    "report": report.kind,
+                    "title": report.title,
+                    "lang": report.lang,
+                    "generated_at": report.generated_at,
+                    **report.data,
+                }
+            )
+            + "\n",
+            encoding="utf-8",
+        )
     else:
         out.write_text(render_csv(report), encoding="utf-8")
     return out

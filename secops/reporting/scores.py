@@ -1,29 +1,32 @@
-"""Scores of many systems at once with a handful of aggregate queries (no per-host ORM loops).
+"""Scores of many systems at once from aggregate queries: no per-host ORM loops, no per-result objects.
 
-Same rules as ``secops.compliance.summary.score_systems`` (per host its latest finished run, waivers in force
-now, valid attestations, other-platform checks not applicable), computed over plain rows so the managers'
-report stays fast at 1,000 systems and 200,000 results. The trend re-scores each system's last runs from the
-statuses as they were recorded.
+Same rules as ``secops.compliance.scoring`` (see its docstring): per host its latest finished run, waivers
+in force now, valid attestations, other-platform checks not applicable. Instead of one object per result,
+each system keeps per check a count of statuses over its hosts, which is all a requirement's state needs:
+any ``fail`` → not met; every host passing or not applicable (and at least one pass) → met; else not
+evaluated. The trend re-scores each system's last runs from the statuses as recorded, counted in SQL.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
-from collections.abc import Iterable
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func
+from sqlalchemy import select as core_select
 from sqlmodel import Session, col, select
 
 from secops.compliance.evaluation import platform_matches
-from secops.compliance.scoring import HostResult, SystemScore, score_system
+from secops.compliance.scoring import MAX_LEVEL, NEUTRAL, PASSING
 from secops.compliance.waivers import WaiverIndex
 from secops.models import Host
 from secops.models.compliance import Attestation, CheckResult, CheckRun
 
 TREND_RUNS = 3
+Stats = dict[str, Counter[str]]  # check id -> status -> number of hosts
 
 
 @dataclass
@@ -34,42 +37,78 @@ class RunInfo:
 
 
 @dataclass
+class LeanScore:
+    level: int | None
+    met: int = 0
+    not_met: int = 0
+    not_evaluated: int = 0
+    achieved_level: int = 0
+    not_met_ids: list[str] = field(default_factory=list)  # applicable requirements not met
+
+    @property
+    def score(self) -> float | None:
+        evaluated = self.met + self.not_met
+        return round(self.met / evaluated, 4) if evaluated else None
+
+    @property
+    def coverage(self) -> float | None:
+        total = self.met + self.not_met + self.not_evaluated
+        return round((self.met + self.not_met) / total, 4) if total else None
+
+
+@dataclass
 class SystemCompliance:
-    score: SystemScore
+    score: LeanScore
     runs: list[RunInfo] = field(default_factory=list)  # newest first
     trend: list[dict[str, Any]] = field(default_factory=list)  # oldest first: run, at, score
 
 
-def _requirements(catalog: Any, regime: str) -> list[Any]:
-    return [r for r in catalog.requirements.values() if getattr(r, "regime", "") in ("", regime)]
+def lean_score(
+    level: int | None, requirements: Sequence[Any], stats: Stats, hosts: int, attested: Mapping[str, str]
+) -> LeanScore:
+    """Score one system from per-check status counts over its ``hosts`` hosts."""
+    out = LeanScore(level)
+    states: list[tuple[int, str]] = []
+    for req in requirements:
+        counts = [stats.get(c) or Counter() for c in req.checks]
+        attestation = attested.get(req.id)
+        if any(c["fail"] for c in counts) or attestation == "not_met":
+            state = "not_met"
+        else:
+            passed = sum(n for c in counts for s, n in c.items() if s in PASSING)
+            gaps = any(
+                sum(c.values()) < hosts or any(s not in PASSING and s not in NEUTRAL for s in c) for c in counts
+            )
+            if req.checks and hosts and not gaps and passed or attestation == "met":
+                state = "met"
+            else:
+                state = "not_evaluated"
+        states.append((req.min_level, state))
+        if level is not None and req.min_level <= level:
+            setattr(out, state, getattr(out, state) + 1)
+            if state == "not_met":
+                out.not_met_ids.append(req.id)
+    for lvl in range(1, MAX_LEVEL + 1):
+        if all(s == "met" for m, s in states if m <= lvl):
+            out.achieved_level = lvl
+        else:
+            break
+    return out
 
 
 def bulk_scores(
     session: Session, catalog: Any, systems: Iterable[Any], now: datetime, *, trend_runs: int = TREND_RUNS
 ) -> dict[int, SystemCompliance]:
-    """Score every system in ``systems`` (System rows) keyed by system id."""
+    """Score every system in ``systems`` (System rows), keyed by system id."""
     systems = list(systems)
-    hosts: dict[int, list[tuple[int, str, str | None]]] = defaultdict(list)
-    for hid, name, sid, os in session.exec(select(Host.id, Host.name, Host.system_id, Host.os)).all():
+    host_rows = session.exec(select(Host.id, Host.name, Host.system_id, Host.os)).all()
+    hosts_of: dict[int, list[tuple[int, str, str | None]]] = defaultdict(list)
+    system_of_host: dict[int, int] = {}
+    for hid, name, sid, os in host_rows:
         if sid is not None and hid is not None:
-            hosts[sid].append((hid, name, os))
-    # Per host its newest run that is not still running.
-    latest = (
-        select(CheckResult.host_id.label("hid"), func.max(CheckResult.run_id).label("rid"))  # type: ignore[union-attr]
-        .join(CheckRun, col(CheckRun.id) == col(CheckResult.run_id))
-        .where(CheckRun.status != "running", col(CheckResult.host_id).is_not(None))
-        .group_by(col(CheckResult.host_id))
-        .subquery()
-    )
-    current: dict[int, list[tuple[str, str]]] = defaultdict(list)
-    rows = session.exec(
-        select(CheckResult.host_id, CheckResult.check_id, CheckResult.original_status).join(
-            latest, (latest.c.hid == col(CheckResult.host_id)) & (latest.c.rid == col(CheckResult.run_id))
-        )
-    ).all()
-    for hid, check, status in rows:
-        current[int(hid or 0)].append((check, status))
-    waivers = WaiverIndex.load(session, now)
+            hosts_of[sid].append((hid, name, os))
+            system_of_host[hid] = sid
+    current = _current_stats(session, catalog, hosts_of, system_of_host, WaiverIndex.load(session, now))
     attested: dict[int, dict[str, str]] = defaultdict(dict)
     for sid, req, status in session.exec(
         select(Attestation.system_id, Attestation.requirement_id, Attestation.status)
@@ -78,52 +117,87 @@ def bulk_scores(
     ).all():
         attested[sid][req] = status
     runs = _runs_by_system(session)
-    history = _history(session, runs, trend_runs)
-    other_platform: dict[str | None, list[str]] = {}
-
-    def not_applicable(os: str | None) -> list[str]:
-        if os not in other_platform:
-            other_platform[os] = [
-                cid for cid, chk in catalog.checks.items() if not platform_matches(getattr(chk, "platform", None), os)
-            ]
-        return other_platform[os]
-
+    history, run_hosts = _history(session, runs, trend_runs)
+    by_regime: dict[str, list[Any]] = {}
     out: dict[int, SystemCompliance] = {}
     for system in systems:
         sid = system.id
-        reqs = _requirements(catalog, system.regime)
-        names = [name for _, name, _ in sorted(hosts.get(sid, []), key=lambda h: h[1])]
-        results: list[HostResult] = []
-        for hid, name, os in hosts.get(sid, []):
-            results.extend(HostResult(name, cid, "not_applicable") for cid in not_applicable(os))
-            for check, status in current.get(hid, ()):
-                waived = waivers.match(check, name, sid, status)
-                results.append(HostResult(name, check, "waived" if waived else status))
+        regime = system.regime or ""
+        if regime not in by_regime:
+            by_regime[regime] = [r for r in catalog.requirements.values() if getattr(r, "regime", "") in ("", regime)]
+        reqs = by_regime[regime]
         level = system.effective_level
-        score = score_system(system.code, level, reqs, results, names, attested.get(sid, {}))
+        score = lean_score(level, reqs, current.get(sid, {}), len(hosts_of.get(sid, [])), attested.get(sid, {}))
         trend = []
         for run in reversed(runs.get(sid, [])[:trend_runs]):
-            recorded = history.get((sid, run.run_id), [])
-            run_hosts = sorted({r.host for r in recorded})
-            past = score_system(system.code, level, reqs, recorded, run_hosts, attested.get(sid, {}))
+            key = (sid, run.run_id)
+            past = lean_score(level, reqs, history.get(key, {}), run_hosts.get(key, 0), attested.get(sid, {}))
             trend.append({"run": run.run_id, "at": run.at, "score": past.score})
         out[sid] = SystemCompliance(score, runs.get(sid, []), trend)
     return out
 
 
+def _current_stats(
+    session: Session,
+    catalog: Any,
+    hosts_of: Mapping[int, list[tuple[int, str, str | None]]],
+    system_of_host: Mapping[int, int],
+    waivers: WaiverIndex,
+) -> dict[int, Stats]:
+    """Per system, per check, the statuses of its hosts' latest results (waivers re-applied now)."""
+    latest = (
+        select(CheckResult.host_id.label("hid"), func.max(CheckResult.run_id).label("rid"))  # type: ignore[union-attr]
+        .join(CheckRun, col(CheckRun.id) == col(CheckResult.run_id))
+        .where(CheckRun.status != "running", col(CheckResult.host_id).is_not(None))
+        .group_by(col(CheckResult.host_id))
+        .subquery()
+    )
+    stmt = select(CheckResult.host_id, CheckResult.host_name, CheckResult.check_id, CheckResult.original_status).join(
+        latest, (latest.c.hid == col(CheckResult.host_id)) & (latest.c.rid == col(CheckResult.run_id))
+    )
+    stats: dict[int, Stats] = defaultdict(lambda: defaultdict(Counter))
+    any_waiver = bool(waivers.waivers)
+    for hid, name, check, status in session.exec(stmt).all():
+        sid = system_of_host.get(hid or 0)
+        if sid is None:
+            continue
+        if any_waiver and waivers.match(check, name, sid, status):
+            status = "waived"
+        stats[sid][check][status] += 1
+    other_platform: dict[str | None, list[str]] = {}
+    for sid, hosts in hosts_of.items():
+        for os, count in Counter(os for _, _, os in hosts).items():
+            if os not in other_platform:
+                other_platform[os] = [
+                    c for c, chk in catalog.checks.items() if not platform_matches(getattr(chk, "platform", None), os)
+                ]
+            for check in other_platform[os]:
+                stats[sid][check]["not_applicable"] += count
+    return stats
+
+
 def _runs_by_system(session: Session) -> dict[int, list[RunInfo]]:
     """Every finished run that holds results of each system, newest first (one grouped query)."""
     stmt = (
-        select(CheckResult.system_id, CheckRun.id, CheckRun.status, CheckRun.finished_at, CheckRun.started_at)
+        core_select(
+            col(CheckResult.system_id),
+            col(CheckRun.id),
+            col(CheckRun.status),
+            col(CheckRun.finished_at),
+            col(CheckRun.started_at),
+        )
         .join(CheckRun, col(CheckRun.id) == col(CheckResult.run_id))
-        .where(CheckRun.status != "running", col(CheckResult.system_id).is_not(None))
+        .where(col(CheckRun.status) != "running", col(CheckResult.system_id).is_not(None))
         .group_by(
-            col(CheckResult.system_id), col(CheckRun.id), col(CheckRun.status),
-            col(CheckRun.finished_at), col(CheckRun.started_at),
+            col(CheckResult.system_id),
+            col(CheckRun.id),
+            col(CheckRun.status),
+            col(CheckRun.finished_at),
+            col(CheckRun.started_at),
         )
     )
     runs: dict[int, list[RunInfo]] = defaultdict(list)
-    for sid, rid, status, finished, started in session.exec(stmt).all():
+    for sid, rid, status, finished, started in session.execute(stmt).all():
         runs[int(sid)].append(RunInfo(int(rid), status, finished or started))
     for items in runs.values():
         items.sort(key=lambda r: r.run_id, reverse=True)
@@ -132,20 +206,40 @@ def _runs_by_system(session: Session) -> dict[int, list[RunInfo]]:
 
 def _history(
     session: Session, runs: dict[int, list[RunInfo]], count: int
-) -> dict[tuple[int, int], list[HostResult]]:
-    """Recorded statuses of each system's last ``count`` runs, keyed by (system id, run id)."""
+) -> tuple[dict[tuple[int, int], Stats], dict[tuple[int, int], int]]:
+    """Status counts per check, and host counts, of each system's last ``count`` runs (counted in SQL)."""
     wanted = {(sid, r.run_id) for sid, items in runs.items() for r in items[:count]}
     run_ids = sorted({rid for _, rid in wanted})
-    out: dict[tuple[int, int], list[HostResult]] = defaultdict(list)
+    stats: dict[tuple[int, int], Stats] = defaultdict(lambda: defaultdict(Counter))
+    hosts: dict[tuple[int, int], int] = {}
     for chunk in range(0, len(run_ids), 500):
-        stmt = select(
-            CheckResult.system_id, CheckResult.run_id, CheckResult.host_name, CheckResult.check_id,
-            CheckResult.status,
-        ).where(col(CheckResult.run_id).in_(run_ids[chunk : chunk + 500]))
-        for sid, rid, host, check, status in session.exec(stmt).all():
+        ids = run_ids[chunk : chunk + 500]
+        grouped = (
+            core_select(
+                col(CheckResult.system_id),
+                col(CheckResult.run_id),
+                col(CheckResult.check_id),
+                col(CheckResult.status),
+                func.count(),
+            )
+            .where(col(CheckResult.run_id).in_(ids))
+            .group_by(
+                col(CheckResult.system_id), col(CheckResult.run_id), col(CheckResult.check_id), col(CheckResult.status)
+            )
+        )
+        for sid, rid, check, status, n in session.execute(grouped).all():
             if (sid, rid) in wanted:
-                out[(sid, rid)].append(HostResult(host, check, status))
-    return out
+                stats[(sid, rid)][check][status] += int(n)
+        distinct = (
+            core_select(
+                col(CheckResult.system_id), col(CheckResult.run_id), func.count(func.distinct(CheckResult.host_name))
+            )
+            .where(col(CheckResult.run_id).in_(ids))
+            .group_by(col(CheckResult.system_id), col(CheckResult.run_id))
+        )
+        for sid, rid, n in session.execute(distinct).all():
+            hosts[(sid, rid)] = int(n)
+    return stats, hosts
 
 
 def last_completed(info: list[RunInfo]) -> RunInfo | None:

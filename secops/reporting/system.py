@@ -19,8 +19,20 @@ from secops.models.compliance import Attestation, CheckResult, CheckRun, FactBun
 from secops.reporting.render import Report, language
 from secops.timeutil import DEFAULT_TZ, utcnow
 
-COLUMNS = ("requirement", "title", "min_level", "status", "via", "check", "host", "result", "expected",
-           "observed", "collected_at", "detail")
+COLUMNS = (
+    "requirement",
+    "title",
+    "min_level",
+    "status",
+    "via",
+    "check",
+    "host",
+    "result",
+    "expected",
+    "observed",
+    "collected_at",
+    "detail",
+)
 
 
 def _evidence(session: Session, hosts: list[Host]) -> tuple[dict[str, list[dict[str, Any]]], list[int]]:
@@ -40,11 +52,19 @@ def _evidence(session: Session, hosts: list[Host]) -> tuple[dict[str, list[dict[
             .order_by(col(CheckResult.check_id))
         )
         for res, collected, finished in session.exec(stmt).all():
-            by_check[res.check_id].append({
-                "host": res.host_name, "run": res.run_id, "status": res.status,
-                "original_status": res.original_status, "severity": res.severity, "expected": res.expected,
-                "observed": res.observed, "detail": res.detail, "collected_at": collected or finished,
-            })
+            by_check[res.check_id].append(
+                {
+                    "host": res.host_name,
+                    "run": res.run_id,
+                    "status": res.status,
+                    "original_status": res.original_status,
+                    "severity": res.severity,
+                    "expected": res.expected,
+                    "observed": res.observed,
+                    "detail": res.detail,
+                    "collected_at": collected or finished,
+                }
+            )
     return by_check, sorted(runs)
 
 
@@ -72,34 +92,79 @@ def build_system(
             for cid in req.checks:
                 chk = catalog.checks.get(cid)
                 results = evidence.get(cid, [])
-                checks.append({"check": cid, "title": pick(chk.title.model_dump(), lang) if chk else cid,
-                               "results": results})
+                checks.append(
+                    {"check": cid, "title": pick(chk.title.model_dump(), lang) if chk else cid, "results": results}
+                )
                 for res in results:
-                    rows.append({"requirement": state.id, "title": pick(req.title.model_dump(), lang),
-                                 "min_level": state.min_level, "status": state.state, "via": state.via,
-                                 "check": cid, "host": res["host"], "result": res["status"],
-                                 "expected": res["expected"], "observed": res["observed"],
-                                 "collected_at": res["collected_at"], "detail": res["detail"]})
+                    rows.append(
+                        {
+                            "requirement": state.id,
+                            "title": pick(req.title.model_dump(), lang),
+                            "min_level": state.min_level,
+                            "status": state.state,
+                            "via": state.via,
+                            "check": cid,
+                            "host": res["host"],
+                            "result": res["status"],
+                            "expected": res["expected"],
+                            "observed": res["observed"],
+                            "collected_at": res["collected_at"],
+                            "detail": res["detail"],
+                        }
+                    )
             if not req.checks:
-                rows.append({"requirement": state.id, "title": pick(req.title.model_dump(), lang),
-                             "min_level": state.min_level, "status": state.state, "via": state.via})
-            requirements.append({
-                "id": state.id, "title": pick(req.title.model_dump(), lang), "group": req.group,
-                "min_level": state.min_level, "applicable": applicable, "status": state.state, "via": state.via,
-                "source": req.source, "manual": req.manual, "checks": checks, "blocking": state.blocking,
-                "waived": state.waived,
-            })
+                rows.append(
+                    {
+                        "requirement": state.id,
+                        "title": pick(req.title.model_dump(), lang),
+                        "min_level": state.min_level,
+                        "status": state.state,
+                        "via": state.via,
+                    }
+                )
+            requirements.append(
+                {
+                    "id": state.id,
+                    "title": pick(req.title.model_dump(), lang),
+                    "group": req.group,
+                    "min_level": state.min_level,
+                    "applicable": applicable,
+                    "status": state.state,
+                    "via": state.via,
+                    "source": req.source,
+                    "manual": req.manual,
+                    "checks": checks,
+                    "blocking": state.blocking,
+                    "waived": state.waived,
+                }
+            )
         attestations = [
-            {"requirement": a.requirement_id, "status": a.status, "evidence": a.evidence_name,
-             "sha256": a.evidence_sha256, "expires_at": a.expires_at, "valid": a.expires_at > now,
-             "by": a.actor, "at": a.created_at}
-            for a in session.exec(select(Attestation).where(Attestation.system_id == system.id)
-                                  .order_by(col(Attestation.id)))
+            {
+                "requirement": a.requirement_id,
+                "status": a.status,
+                "evidence": a.evidence_name,
+                "sha256": a.evidence_sha256,
+                "expires_at": a.expires_at,
+                "valid": a.expires_at > now,
+                "by": a.actor,
+                "at": a.created_at,
+            }
+            for a in session.exec(
+                select(Attestation).where(Attestation.system_id == system.id).order_by(col(Attestation.id))
+            )
         ]
         waivers = [
-            {"id": w.id, "check": w.check_id, "scope": w.host_pattern or code, "reason": w.reason,
-             "approver": w.approver, "expires_at": w.expires_at, "active": w.expires_at > now}
-            for w in session.exec(select(Waiver).order_by(col(Waiver.id))) if _covers(w, system, names)
+            {
+                "id": w.id,
+                "check": w.check_id,
+                "scope": w.host_pattern or code,
+                "reason": w.reason,
+                "approver": w.approver,
+                "expires_at": w.expires_at,
+                "active": w.expires_at > now,
+            }
+            for w in session.exec(select(Waiver).order_by(col(Waiver.id)))
+            if _covers(w, system, names)
         ]
         fixes: dict[str, dict[str, Any]] = {}
         for cid, results in sorted(evidence.items()):
@@ -109,8 +174,9 @@ def build_system(
                 continue
             text = pick(chk.remediation.model_dump(), lang)
             entry = fixes.setdefault(text, {"remediation": text, "checks": [], "hosts": set()})
-            entry["checks"].append({"check": cid, "title": pick(chk.title.model_dump(), lang),
-                                    "severity": chk.severity, "hosts": failing})
+            entry["checks"].append(
+                {"check": cid, "title": pick(chk.title.model_dump(), lang), "severity": chk.severity, "hosts": failing}
+            )
             entry["hosts"].update(failing)
         fix_list = sorted(
             ({**f, "hosts": sorted(f["hosts"])} for f in fixes.values()),
@@ -120,11 +186,16 @@ def build_system(
         title = _("Compliance report: {name}").format(name=system.name)
     data = {
         "system": {
-            "code": system.code, "name": system.name, "owner": agencies.get(system.owner_id, ""),
+            "code": system.code,
+            "name": system.name,
+            "owner": agencies.get(system.owner_id, ""),
             "operator": agencies.get(system.operator_id, "") if system.operator_id else "",
-            "proposed_level": system.proposed_level, "approved_level": system.approved_level,
-            "level": system.effective_level, "decision_ref": system.decision_ref,
-            "decision_date": system.decision_date, "hosts": names,
+            "proposed_level": system.proposed_level,
+            "approved_level": system.approved_level,
+            "level": system.effective_level,
+            "decision_ref": system.decision_ref,
+            "decision_date": system.decision_date,
+            "hosts": names,
         },
         "score": score.to_json(),
         "runs": runs,

@@ -103,9 +103,7 @@ def plan(session: Session, today: date, catalogs: Sequence[Path] = ()) -> tuple[
     return planned, skipped
 
 
-def apply(
-    session: Session, actor: str, tz: str, today: date, catalogs: Sequence[Path] = ()
-) -> list[dict[str, str]]:
+def apply(session: Session, actor: str, tz: str, today: date, catalogs: Sequence[Path] = ()) -> list[dict[str, str]]:
     """Create or update the default entries; rows ``{name, job, target, schedule, action, why}``."""
     planned, skipped = plan(session, today, catalogs)
     rows = []

@@ -15,7 +15,7 @@ from typing import Any
 from sqlmodel import Session, select
 
 from secops.cli.app import App
-from secops.errors import InputError, NotFoundError, SecopsError
+from secops.errors import NotFoundError, SecopsError
 from secops.i18n import _, pick
 from secops.models import System
 from secops.models.schedule import Schedule
@@ -230,12 +230,20 @@ def _system(session: Session, code: str) -> System:
 
 
 def _report(app: App, schedule: Schedule) -> Outcome:
-    """The levels report of issue 6 (``secops report levels``), written under the home directory."""
+    """The managers' levels report (``secops report levels``) into ``HOME/reports/levels-<time>.<format>``."""
     try:
-        from secops.reporting import scheduled  # type: ignore[attr-defined]
+        from secops.reporting import render
+        from secops.reporting.levels import build_levels
     except ImportError as exc:
         raise JobFailed(_("reporting not available in this version of secops")) from exc
-    path = scheduled.levels_report(app, schedule.target)
+    from secops.catalog import load_catalog
+
+    fmt = schedule.target or "html"
+    catalog = load_catalog(extra_dirs=tuple(app.settings.catalogs))
+    with app.session() as session:
+        report = build_levels(session, catalog, app.lang, tz=app.settings.tz)
+    stamp = local(utcnow(), app.settings.tz).strftime("%Y%m%d-%H%M%S")
+    path = render.write(report, fmt, app.settings.home / "reports" / f"levels-{stamp}.{fmt}")
     return Outcome(result={"report": str(path)})
 
 
@@ -296,9 +304,7 @@ def execute(app: App, schedule_id: int, *, trigger: str, scheduled_for: datetime
 def _notify(app: App, notices: list[notify.Notice], rearm: list[str]) -> None:
     try:
         config = notify.load_config(app.settings.section("notify"))
-    except InputError:
-        raise
-    except SecopsError as exc:
+    except SecopsError as exc:  # a broken [notify] must not stop the schedule; say so on every run
         log.warning("notifications off: %s", exc)
         return
     notify.forget(app.engine(), rearm)

@@ -22,6 +22,7 @@ from secops.scheduler.triggers import build_trigger, cron_trigger, describe, nex
 from secops.timeutil import utcnow
 
 JOB_ID_PREFIX = "schedule-"
+REPORT_FORMATS = ("html", "pdf", "json", "csv")
 
 
 def job_id(schedule: Schedule) -> str:
@@ -59,6 +60,10 @@ def validate(session: Session, spec: Spec, tz: str) -> None:
         for code in target.split(","):
             if session.exec(select(System).where(System.code == code.strip())).first() is None:
                 raise NotFoundError(_("no system {code!r}").format(code=code.strip()))
+    if spec.job == "report" and target not in ("", *REPORT_FORMATS):
+        raise InputError(
+            _("job report: --target is the report format, one of: {known}").format(known=", ".join(REPORT_FORMATS))
+        )
     if spec.job == "net-scan" and session.exec(select(Scope).where(Scope.name == target)).first() is None:
         raise NotFoundError(_("no scope named {name}").format(name=target))
 

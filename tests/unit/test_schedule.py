@@ -172,3 +172,99 @@ def test_schedule_commands(tmp_path: Path) -> None:
     assert json.loads(run("schedule", "history", "sweep", "--format", "json").output)[0]["status"] == "success"
     gone = run("schedule", "pause", "sweep")
     assert gone.exit_code == 2 and "no schedule named sweep" in gone.output
+
+
+def test_demo_shows_the_default_timetable(sqlite_engine: Engine, tmp_path: Path) -> None:
+    from dataclasses import replace
+
+    from rich.console import Console
+
+    from secops.cli.app import App
+    from secops.config import load_settings
+    from secops.i18n import set_language
+    from secops.scheduler.demo import run_demo
+
+    _inventory(sqlite_engine)
+    url = str(sqlite_engine.url)
+    sqlite_engine.dispose()
+    set_language("en")
+    app = App(settings=replace(load_settings(home=tmp_path / "home", db_url=url, lang="en")))
+    console = Console(record=True, width=200)
+    run_demo(app, console)
+    app.close()
+    text = console.export_text()
+    row = next(line for line in text.splitlines() if "check-sys5" in line)
+    assert [cell.strip() for cell in row.strip("│ ").split("│")] == [
+        "check-sys5",
+        "check-run",
+        "sys5",
+        "cron 0 1 * * *",
+        "level 5",
+    ]
+    assert "inspection-sys5" in text and "cron 0 8 1 1,7 *" in text and "every 1h" in text
+    assert "not scheduled: nolevel: no level yet" in text
+    with db.session_scope(db.make_engine(url)) as session:
+        from sqlmodel import select
+
+        from secops.models.schedule import Schedule
+
+        assert session.exec(select(Schedule)).first() is None  # the demo only shows
+
+
+def test_report_job_writes_the_levels_report(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    home.mkdir()
+    run = Cli(f"sqlite:///{tmp_path / 'rep.db'}", home)
+    bad = run("schedule", "add", "rep", "--job", "report", "--target", "docx", "--every", "7d")
+    assert bad.exit_code == 2 and "--target is the report format" in bad.output
+    assert run("schedule", "add", "rep", "--job", "report", "--target", "json", "--every", "7d").exit_code == 0
+    result = run("schedule", "run-now", "rep", "--format", "json")
+    assert result.exit_code == 0, result.output
+    path = Path(json.loads(result.output)["result"]["report"])
+    assert path.parent == home / "reports" and path.suffix == ".json"
+    assert json.loads(path.read_text())["report"] == "levels"
+
+
+def test_inspection_reminder_job_reports_the_next_due_date(sqlite_engine: Engine, tmp_path: Path) -> None:
+    from secops.timeutil import local, utcnow
+
+    _inventory(sqlite_engine)
+    url = str(sqlite_engine.url)
+    sqlite_engine.dispose()
+    home = tmp_path / "home"
+    home.mkdir()
+    run = Cli(url, home)
+    for code in ("sys5", "sys2"):
+        added = run(
+            "schedule", "add", f"i-{code}", "--job", "inspection-reminder", "--target", code, "--cron", "0 8 1 1,7 *"
+        )
+        assert added.exit_code == 0, added.output
+    today = local(utcnow()).date()
+    five = json.loads(run("schedule", "run-now", "i-sys5", "--format", "json").output)["result"]
+    assert five == {
+        "system": "sys5",
+        "level": 5,
+        "inspection_due": next_inspection(date(2025, 8, 14), 6, today).isoformat(),
+    }
+    two = json.loads(run("schedule", "run-now", "i-sys2", "--format", "json").output)["result"]
+    assert two == {"system": "sys2", "level": 2, "inspection_due": None}  # no periodic duty below level 3
+
+
+def test_every_scheduler_message_has_vietnamese_with_its_placeholders() -> None:
+    import ast
+    import re
+
+    from secops.i18n import _catalog
+
+    root = Path(__file__).resolve().parents[2]
+    wanted = set()
+    for path in [*sorted((root / "secops/scheduler").glob("*.py")), root / "secops/cli/schedule.py"]:
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "_" and node.args:
+                arg = node.args[0]
+                if isinstance(arg, ast.Constant) and isinstance(arg.value, str):
+                    wanted.add(arg.value)
+    catalog = _catalog("vi")
+    assert sorted(wanted - set(catalog)) == []
+    for msgid in wanted:
+        assert set(re.findall(r"\{\w+", msgid)) == set(re.findall(r"\{\w+", catalog[msgid])), msgid
