@@ -144,7 +144,7 @@ def playbook_show(app: App, playbook_id: str, fmt: str) -> None:
             ("phase", _("Phase")),
             ("id", _("Step")),
             ("title", _("Title")),
-            ("owner", _("Owner")),
+            ("owner", _("Owner role")),
             ("due", _("Due")),
             ("mandatory", _("Mandatory")),
             ("when", _("Condition")),

@@ -72,7 +72,7 @@ def task_list(app: App, code: str, fmt: str) -> None:
             ("id", _("Task")),
             ("phase", _("Phase")),
             ("title", _("Title")),
-            ("owner", _("Owner")),
+            ("owner", _("Owner role")),
             ("status", _("Status")),
             ("due", _("Due")),
             ("mandatory", _("Mandatory")),

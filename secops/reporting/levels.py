@@ -113,11 +113,13 @@ def build_levels(
     incidents, incidents_per = _incidents(session, level_of)
     expiring = _waivers_expiring(session, now, hosts)
     code_of = {s.id: s.code for s in systems}
+    regimes: dict[str, Any] = {}
     with language(lang):
         rows = []
         for s in systems:
             sid = s.id or 0
-            regime = load_regime(s.regime or "decree85")
+            name = s.regime or "decree85"
+            regime = regimes[name] if name in regimes else regimes.setdefault(name, load_regime(name))
             level = s.effective_level
             required = [item.id for item, needed in regime.dossier_for(level) if needed]
             present = [i for i in required if i in (s.dossier or {})]
