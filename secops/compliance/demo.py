@@ -73,13 +73,15 @@ def run_demo(app: App, console: Console) -> None:
         counts[r.status] = counts.get(r.status, 0) + 1
     console.print(
         _("Run {run}: {status} ({counts})").format(
-            run=run.id, status=run.status, counts=", ".join(f"{k} {v}" for k, v in sorted(counts.items()))
+            run=run.id,
+            status=_(run.status),
+            counts=", ".join(f"{_(k)} {v}" for k, v in sorted(counts.items())),
         )
     )
     failing = [r for r in results if r.status == "fail"]
     if failing:
         table = Table(title=_("Failing checks on {host}").format(host=host.name), header_style="bold")
-        for header in ("Check", "Severity", "Observed"):
+        for header in (_("Check"), _("Severity"), _("Observed")):
             table.add_column(header, overflow="fold")
         for r in failing[:15]:
             table.add_row(r.check_id, r.severity, str(r.observed or r.detail)[:80])
@@ -88,7 +90,7 @@ def run_demo(app: App, console: Console) -> None:
         level = score.level if score.level is not None else "?"
         console.print(
             _("{system} (level {level}): achieved level {achieved}").format(
-                system=score.system, level=level, achieved=score.achieved_level
+                system=score.system, level=level, achieved=score.achieved_level or _("no level yet")
             )
         )
         console.print("  " + score.formula(_(FORMULA)))
