@@ -23,6 +23,7 @@ from secops.incidents import demo as incidents_demo
 from secops.inventory.importer import import_files
 from secops.levels.approval import approve, record_dossier
 from secops.levels.engine import classify_systems
+from secops.reporting import demo as reporting_demo
 from secops.scheduler import demo as scheduler_demo
 from secops.resources import package_file
 
@@ -67,6 +68,8 @@ def demo_cmd(app: App, out_dir: Path) -> None:
         incidents_demo.run_demo(demo, console)
         console.rule(_("Scheduled operation"))
         scheduler_demo.run_demo(demo, console)
+        console.rule(_("Reports (HTML, PDF, JSON, CSV; Vietnamese and English)"))
+        reporting_demo.run_demo(demo, console, out_dir)
     finally:
         demo.close()
     console.rule(_("Try it yourself"))

@@ -203,9 +203,7 @@ class NmapXmlReader:
                     accuracy = match.get("accuracy", "")
                     row["os_accuracy"] = int(accuracy) if accuracy.isdigit() else None
             elif tag == "hostscript":
-                row["scripts"] = {
-                    str(s.get("id")): s.get("output", "") for s in child if s.tag == "script"
-                } or None
+                row["scripts"] = {str(s.get("id")): s.get("output", "") for s in child if s.tag == "script"} or None
         address = row["address"]
         if not address:
             raise self._fail(f"host #{self._count} has no <address>")
@@ -218,36 +216,37 @@ class NmapXmlReader:
         return HostRecord(row, ports)
 
     def _port(self, elem: ET.Element, address: str | None) -> PortRow:
-        """One ``<port>`` as the row executemany takes: [observed_host_id (set later), *PORT_FIELDS], JSON
+        """One ``<port>`` as the row the database takes: [observed_host_id (set later), *PORT_FIELDS], JSON
         columns already encoded (100,000 of these per large file: every step saved here counts)."""
-        portid, protocol = elem.get("portid", ""), elem.get("protocol")
-        if not portid.isdigit() or not protocol or int(portid) > 65535:
+        attrib = elem.attrib
+        portid, protocol = attrib.get("portid", ""), attrib.get("protocol")
+        if not portid.isdigit() or not protocol or len(portid) > 5 or int(portid) > 65535:
             raise self._fail(f"host #{self._count} ({address}): port {portid!r}/{protocol!r} is not valid")
-        state = reason = service = product = version = extrainfo = tunnel = method = cpe = None
+        row: PortRow = [None, protocol[:8], int(portid), "unknown", None, None, None, None, None, None, None,
+                        None, None, None]  # fmt: skip
         scripts: dict[str, str] | None = None
-        tls: dict[str, Any] | None = None
         for child in elem:
             tag = child.tag
             if tag == "state":
-                state, reason = child.get("state"), child.get("reason")
+                a = child.attrib
+                row[3], row[4] = (a.get("state") or "unknown")[:32], a.get("reason")
             elif tag == "service":
-                get = child.get
-                service, product, version = get("name"), get("product"), get("version")
-                extrainfo, tunnel, method = get("extrainfo"), get("tunnel"), get("method")
-                cpe_elem = child.find("cpe")
-                if cpe_elem is not None:
-                    cpe = cpe_elem.text
+                a = child.attrib
+                get = a.get
+                row[5:11] = get("name"), get("product"), get("version"), get("extrainfo"), get("tunnel"), get("method")
+                if len(child):
+                    cpe = child.find("cpe")
+                    if cpe is not None:
+                        row[11] = cpe.text
             elif tag == "script":
                 script_id = str(child.get("id"))
                 scripts = scripts or {}
                 scripts[script_id] = child.get("output", "")
                 if script_id == "ssl-enum-ciphers":
-                    tls = _tls(child)
-        state = (state or "unknown")[:32]
-        return [
-            None, protocol[:8], int(portid), state, reason, service, product, version, extrainfo, tunnel,
-            method, cpe, None if scripts is None else _dumps(scripts), None if tls is None else _dumps(tls),
-        ]  # fmt: skip
+                    row[13] = _dumps(_tls(child))
+        if scripts is not None:
+            row[12] = _dumps(scripts)
+        return row
 
 
 def _dumps(value: Any) -> str:

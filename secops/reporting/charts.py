@@ -10,9 +10,9 @@ from markupsafe import Markup
 PALETTE = ("#9e9e9e", "#4caf50", "#8bc34a", "#ffb300", "#f4511e", "#b71c1c")
 
 
-def bar_chart(bars: Sequence[tuple[str, int, str]], *, title: str, width: int = 460, bar_height: int = 22) -> Markup:
+def bar_chart(bars: Sequence[tuple[str, int, str]], *, title: str, width: int = 400, bar_height: int = 20) -> Markup:
     """Horizontal bars ``(label, value, colour)`` with the value written at the end of each bar."""
-    label_w, gap, pad = 150, 8, 4
+    label_w, gap, pad = 120, 6, 4
     height = len(bars) * (bar_height + gap) + pad * 2
     top = max((value for _, value, _ in bars), default=0) or 1
     span = width - label_w - 50

@@ -51,6 +51,11 @@ LABELS: dict[str, dict[str, str]] = {
     "port_opened": {"vi": "Cổng mới mở", "en": "Port opened"},
     "port_closed": {"vi": "Cổng đã đóng", "en": "Port closed"},
     "service_changed": {"vi": "Dịch vụ thay đổi", "en": "Service changed"},
+    "os_changed": {"vi": "Hệ điều hành thay đổi", "en": "Operating system changed"},
+    "open": {"vi": "Mở", "en": "Open"},
+    "filtered": {"vi": "Bị lọc", "en": "Filtered"},
+    "up": {"vi": "Hoạt động", "en": "Up"},
+    "down": {"vi": "Không hoạt động", "en": "Down"},
 }
 
 

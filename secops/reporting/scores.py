@@ -67,27 +67,38 @@ def lean_score(
     level: int | None, requirements: Sequence[Any], stats: Stats, hosts: int, attested: Mapping[str, str]
 ) -> LeanScore:
     """Score one system from per-check status counts over its ``hosts`` hosts."""
+    summary: dict[str, tuple[int, int, bool]] = {}  # check -> (failing, passing, has a gap)
+    for check, counts in stats.items():
+        passed = sum(n for s, n in counts.items() if s in PASSING)
+        bad = any(s not in PASSING and s not in NEUTRAL for s in counts)
+        summary[check] = (counts.get("fail", 0), passed, bad or sum(counts.values()) < hosts)
+    missing = (0, 0, True)
     out = LeanScore(level)
+    tally = {"met": 0, "not_met": 0, "not_evaluated": 0}
     states: list[tuple[int, str]] = []
+    applicable = level if level is not None else 0
     for req in requirements:
-        counts = [stats.get(c) or Counter() for c in req.checks]
-        attestation = attested.get(req.id)
-        if any(c["fail"] for c in counts) or attestation == "not_met":
+        rid, min_level, checks = req.id, req.min_level, req.checks
+        attestation = attested.get(rid)
+        fails = passed = 0
+        gap = False
+        for check in checks:
+            f, p, g = summary.get(check, missing)
+            fails += f
+            passed += p
+            gap = gap or g
+        if fails or attestation == "not_met":
             state = "not_met"
+        elif (checks and hosts and not gap and passed) or attestation == "met":
+            state = "met"
         else:
-            passed = sum(n for c in counts for s, n in c.items() if s in PASSING)
-            gaps = any(
-                sum(c.values()) < hosts or any(s not in PASSING and s not in NEUTRAL for s in c) for c in counts
-            )
-            if req.checks and hosts and not gaps and passed or attestation == "met":
-                state = "met"
-            else:
-                state = "not_evaluated"
-        states.append((req.min_level, state))
-        if level is not None and req.min_level <= level:
-            setattr(out, state, getattr(out, state) + 1)
+            state = "not_evaluated"
+        states.append((min_level, state))
+        if min_level <= applicable:
+            tally[state] += 1
             if state == "not_met":
-                out.not_met_ids.append(req.id)
+                out.not_met_ids.append(rid)
+    out.met, out.not_met, out.not_evaluated = tally["met"], tally["not_met"], tally["not_evaluated"]
     for lvl in range(1, MAX_LEVEL + 1):
         if all(s == "met" for m, s in states if m <= lvl):
             out.achieved_level = lvl

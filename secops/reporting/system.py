@@ -11,6 +11,7 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
+from secops.compliance.common import severity_rank
 from secops.compliance.summary import latest_run_for_host, score_systems
 from secops.i18n import _, pick
 from secops.levels.procedure import describe
@@ -180,7 +181,7 @@ def build_system(
             entry["hosts"].update(failing)
         fix_list = sorted(
             ({**f, "hosts": sorted(f["hosts"])} for f in fixes.values()),
-            key=lambda f: (-len(f["hosts"]), f["remediation"]),
+            key=lambda f: (-max(severity_rank(c["severity"]) for c in f["checks"]), -len(f["hosts"]), f["remediation"]),
         )
         procedure = describe(system, lang, catalog.roots[1:] if len(catalog.roots) > 1 else ())
         title = _("Compliance report: {name}").format(name=system.name)
