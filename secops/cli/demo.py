@@ -24,8 +24,8 @@ from secops.inventory.importer import import_files
 from secops.levels.approval import approve, record_dossier
 from secops.levels.engine import classify_systems
 from secops.reporting import demo as reporting_demo
-from secops.scheduler import demo as scheduler_demo
 from secops.resources import package_file
+from secops.scheduler import demo as scheduler_demo
 
 SAMPLE = ("secops", "demo", "province.yaml")
 
