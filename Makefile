@@ -21,7 +21,7 @@ $(STAMP): pyproject.toml
 
 venv: $(STAMP)
 
-test: system-deps venv
+test: system-deps venv lint
 	SECOPS_REQUIRE_PG=1 $(BIN)/python -m pytest $(PYTEST_ARGS)
 
 demo: system-deps venv
