@@ -153,9 +153,7 @@ def main() -> None:
     ours, bare, pn = results["ours"], results["bare"], results["python-nmap"]
     print(f"ratio ours/bare iterparse: {ours['seconds'] / bare['seconds']:.2f}x (target <= 3x)")
     print(f"ratio ours/python-nmap:    {ours['seconds'] / pn['seconds']:.2f}x (target <= 1x)")
-    print(
-        f"peak memory ours: {ours['peak_mb']:.0f} MB (target <= 200 MB); python-nmap {pn['peak_mb']:.0f} MB"
-    )
+    print(f"peak memory ours: {ours['peak_mb']:.0f} MB (target <= 200 MB); python-nmap {pn['peak_mb']:.0f} MB")
 
 
 if __name__ == "__main__":

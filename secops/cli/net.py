@@ -33,9 +33,7 @@ def _show_scan(app: App, scan_id: int, fmt: str) -> None:
             "state": h["state"],
             "hostnames": h["hostnames"],
             "ports": [
-                f"{p['port']}/{p['protocol']} {p['service'] or ''}".strip()
-                for p in h["ports"]
-                if p["state"] == "open"
+                f"{p['port']}/{p['protocol']} {p['service'] or ''}".strip() for p in h["ports"] if p["state"] == "open"
             ],
         }
         for h in payload["hosts"]
@@ -54,15 +52,9 @@ def _show_scan(app: App, scan_id: int, fmt: str) -> None:
 
 @net.command("scan")
 @click.argument("targets", nargs=-1, required=True)
-@click.option(
-    "--profile", "profile_name", type=click.Choice(sorted(PROFILES)), default="top-ports", show_default=True
-)
-@click.option(
-    "--resolve", "resolve_names", is_flag=True, help="Let nmap look up reverse DNS names (off by default)."
-)
-@click.option(
-    "--timeout", type=click.IntRange(1, 24 * 3600), default=None, help="Seconds before nmap is stopped."
-)
+@click.option("--profile", "profile_name", type=click.Choice(sorted(PROFILES)), default="top-ports", show_default=True)
+@click.option("--resolve", "resolve_names", is_flag=True, help="Let nmap look up reverse DNS names (off by default).")
+@click.option("--timeout", type=click.IntRange(1, 24 * 3600), default=None, help="Seconds before nmap is stopped.")
 @format_option
 @pass_app
 def scan_cmd(
@@ -110,9 +102,7 @@ def scan_cmd(
 
 @net.command("import")
 @click.argument("file", type=click.Path(path_type=Path, dir_okay=False))
-@click.option(
-    "--scope", "scope_name", help="Scope to file the scan under (default: the smallest holding every host)."
-)
+@click.option("--scope", "scope_name", help="Scope to file the scan under (default: the smallest holding every host).")
 @format_option
 @pass_app
 def import_cmd(app: App, file: Path, scope_name: str | None, fmt: str) -> None:
@@ -203,8 +193,7 @@ def unknown_cmd(app: App, scope: str | None, fmt: str) -> None:
 def profiles_cmd(fmt: str) -> None:
     """The named nmap profiles and their arguments."""
     rows: list[dict[str, Any]] = [
-        {"name": p.name, "arguments": " ".join(p.args), "description": _(p.description)}
-        for p in PROFILES.values()
+        {"name": p.name, "arguments": " ".join(p.args), "description": _(p.description)} for p in PROFILES.values()
     ]
     emit(
         rows,

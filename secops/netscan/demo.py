@@ -57,9 +57,7 @@ def run_demo(app: App, console: Console) -> None:
     for note in prepared.arguments.notes:
         console.print(_("note: {note}").format(note=note))
     try:
-        with console.status(
-            _("nmap {profile} on {target}…").format(profile=DEMO_PROFILE, target=DEMO_TARGET)
-        ):
+        with console.status(_("nmap {profile} on {target}…").format(profile=DEMO_PROFILE, target=DEMO_TARGET)):
             raw = runner.run(
                 prepared.plan,
                 prepared.arguments,
@@ -91,12 +89,8 @@ def run_demo(app: App, console: Console) -> None:
     if table.row_count:
         console.print(table)
     else:
-        console.print(
-            _("No open ports among the 1,000 most common TCP ports of {target}.").format(target=DEMO_TARGET)
-        )
-    diff = Table(
-        title=_("Changes since the earlier scan {a} (shipped sample) → {b}").format(a=previous, b=current)
-    )
+        console.print(_("No open ports among the 1,000 most common TCP ports of {target}.").format(target=DEMO_TARGET))
+    diff = Table(title=_("Changes since the earlier scan {a} (shipped sample) → {b}").format(a=previous, b=current))
     for header in (_("Address"), _("Change"), _("Port"), _("Before"), _("After")):
         diff.add_column(header)
     for change in changes:

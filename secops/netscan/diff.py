@@ -56,9 +56,7 @@ def _service(port: ObservedPort) -> str:
     return " ".join(x for x in (port.service, port.product, port.version) if x)
 
 
-def _hosts(
-    session: Session, scan: NetworkScan
-) -> dict[str, tuple[ObservedHost, dict[tuple[int, str], ObservedPort]]]:
+def _hosts(session: Session, scan: NetworkScan) -> dict[str, tuple[ObservedHost, dict[tuple[int, str], ObservedPort]]]:
     return {
         host.address: (host, {(p.port, p.protocol): p for p in ports})
         for host, ports in scan_hosts(session, scan.id or 0)
@@ -89,14 +87,8 @@ def diff_scans(session: Session, old: NetworkScan, new: NetworkScan) -> list[Cha
             p_old, p_new = old_ports.get(key), now[1].get(key)
             open_before = p_old is not None and p_old.state == "open"
             open_now = p_new is not None and p_new.state == "open"
-            if (
-                open_now
-                and not open_before
-                and (not was_up or p_old is not None or old_cover.covers(port, protocol))
-            ):
-                changes.append(
-                    Change(address, "port_opened", port, protocol, p_old.state if p_old else None, "open")
-                )
+            if open_now and not open_before and (not was_up or p_old is not None or old_cover.covers(port, protocol)):
+                changes.append(Change(address, "port_opened", port, protocol, p_old.state if p_old else None, "open"))
             elif open_before and not open_now and (p_new is not None or new_cover.covers(port, protocol)):
                 changes.append(
                     Change(address, "port_closed", port, protocol, "open", p_new.state if p_new else "closed")

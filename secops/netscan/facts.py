@@ -85,9 +85,7 @@ def network_facts(session: Session, host: Host) -> dict[str, Any]:
     latest: tuple[ObservedHost, NetworkScan] | None = None
     for observed, scan in rows:
         probed_ports = bool(scan.scaninfo) or bool(
-            session.exec(
-                select(ObservedPort.id).where(ObservedPort.observed_host_id == observed.id).limit(1)
-            ).first()
+            session.exec(select(ObservedPort.id).where(ObservedPort.observed_host_id == observed.id).limit(1)).first()
         )
         if probed_ports:
             latest = (observed, scan)

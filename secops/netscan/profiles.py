@@ -31,9 +31,7 @@ PROFILES: dict[str, Profile] = {
         Profile("discovery", ("-sn",), "host discovery only (ping scan)", raw_scan=None, timeout=900),
         Profile("top-ports", ("-sS", "--top-ports", "1000"), "the 1,000 most common TCP ports"),
         Profile("full-tcp", ("-sS", "-p-"), "every TCP port (1–65535)", timeout=4 * 3600),
-        Profile(
-            "services", ("-sS", "-sV", "--top-ports", "1000"), "top TCP ports with service/version detection"
-        ),
+        Profile("services", ("-sS", "-sV", "--top-ports", "1000"), "top TCP ports with service/version detection"),
         Profile(
             "tls",
             ("-sS", "-sV", "--version-light", "--script", "ssl-enum-ciphers", "-p", TLS_PORTS),
@@ -61,9 +59,7 @@ def get_profile(name: str) -> Profile:
         return PROFILES[name]
     except KeyError as exc:
         known = ", ".join(PROFILES)
-        raise InputError(
-            _("unknown profile {name!r}; choose one of: {known}").format(name=name, known=known)
-        ) from exc
+        raise InputError(_("unknown profile {name!r}; choose one of: {known}").format(name=name, known=known)) from exc
 
 
 def build_arguments(
@@ -72,9 +68,7 @@ def build_arguments(
     """The argument list for ``profile`` (targets excluded), with notes to show the operator."""
     notes: list[str] = []
     if profile.needs_root and not is_root:
-        raise InputError(
-            _("profile {name} needs root (raw sockets); run it as root").format(name=profile.name)
-        )
+        raise InputError(_("profile {name} needs root (raw sockets); run it as root").format(name=profile.name))
     args = list(profile.args)
     if not is_root:
         if profile.raw_scan is not None:

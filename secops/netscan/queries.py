@@ -67,9 +67,7 @@ def latest_scans(session: Session, scope_id: int, count: int) -> list[NetworkSca
 def scan_hosts(session: Session, scan_id: int) -> list[tuple[ObservedHost, list[ObservedPort]]]:
     """The hosts of a scan with their ports (two queries, not one per host)."""
     hosts = list(
-        session.exec(
-            select(ObservedHost).where(ObservedHost.scan_id == scan_id).order_by(col(ObservedHost.id))
-        )
+        session.exec(select(ObservedHost).where(ObservedHost.scan_id == scan_id).order_by(col(ObservedHost.id)))
     )
     ports: dict[int, list[ObservedPort]] = {}
     port_query = (

@@ -56,15 +56,11 @@ def run(
     try:
         scanner = nmap.PortScanner(nmap_search_path=(path,))
     except nmap.PortScannerError as exc:
-        raise ScanFailed(
-            _("nmap is not usable at {path}: {error}").format(path=path, error=str(exc).strip())
-        ) from exc
+        raise ScanFailed(_("nmap is not usable at {path}: {error}").format(path=path, error=str(exc).strip())) from exc
 
     def call() -> bytes:
         try:
-            scanner.scan(
-                hosts=" ".join(plan.nmap_targets), arguments=" ".join(arguments.args), timeout=timeout
-            )
+            scanner.scan(hosts=" ".join(plan.nmap_targets), arguments=" ".join(arguments.args), timeout=timeout)
         except nmap.PortScannerTimeout as exc:
             raise ScanFailed(
                 _("nmap did not finish within {seconds} s; nothing stored").format(seconds=timeout)

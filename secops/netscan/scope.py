@@ -88,9 +88,7 @@ def _parse(target: str, resolver: Resolver) -> list[Network]:
     except ValueError:
         pass
     if "/" in target or _RANGE_LIKE.match(target):
-        raise TargetRefused(
-            _("target {target!r} is not an IP address, CIDR block or hostname").format(target=target)
-        )
+        raise TargetRefused(_("target {target!r} is not an IP address, CIDR block or hostname").format(target=target))
     if not _HOSTNAME.match(target):
         raise TargetRefused(_("target {target!r} is not a valid hostname").format(target=target))
     addresses = resolver(target)
@@ -129,14 +127,8 @@ def plan_scan(session: Session, targets: list[str], resolver: Resolver = resolve
         for network in networks:
             holder = _containing(network, scopes)
             if holder is None:
-                shown = (
-                    target
-                    if str(network) in (target, f"{target}/32", f"{target}/128")
-                    else f"{target} ({network})"
-                )
-                raise TargetRefused(
-                    _("target {target} is outside every declared scope; refused").format(target=shown)
-                )
+                shown = target if str(network) in (target, f"{target}/32", f"{target}/128") else f"{target} ({network})"
+                raise TargetRefused(_("target {target} is outside every declared scope; refused").format(target=shown))
             holders.append(holder)
             total += network.num_addresses
             text = str(network.network_address) if network.num_addresses == 1 else str(network)

@@ -122,9 +122,7 @@ def import_file(
         raise InputError(f"{path}: {exc.strerror}") from exc
     with fh:
         reader = _HashingReader(fh, MAX_IMPORT_BYTES)
-        scan = NetworkScan(
-            profile="imported", source="import", filename=path.name, actor=actor, started=utcnow()
-        )
+        scan = NetworkScan(profile="imported", source="import", filename=path.name, actor=actor, started=utcnow())
         result = ingest_stream(session, reader, name=str(path), scan=scan, scope=scope)  # type: ignore[arg-type]
         reader.read()  # hash any trailing bytes after the root element
     stored = store.put_file(path, max_bytes=MAX_IMPORT_BYTES)

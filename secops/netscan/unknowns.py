@@ -39,9 +39,7 @@ def declared_ports(services: list[Any] | None) -> set[str]:
 def find_unknowns(session: Session, scope: str | None = None) -> list[dict[str, Any]]:
     """Rows ``{scope, scan_id, address, kind, host, ports}``; kind is ``unknown_host``,
     ``undeclared_ports`` or ``not_seen``."""
-    scopes = (
-        [scope_by_name(session, scope)] if scope else list(session.exec(select(Scope).order_by(Scope.name)))
-    )
+    scopes = [scope_by_name(session, scope)] if scope else list(session.exec(select(Scope).order_by(Scope.name)))
     inventory = list(session.exec(select(Host).order_by(Host.name)))
     by_address: dict[str, list[Host]] = {}
     for host in inventory:

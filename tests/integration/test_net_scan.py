@@ -75,9 +75,7 @@ def test_top_ports_finds_exactly_our_listeners(target, srun) -> None:
     assert result.exit_code == 0, result.output
     payload = as_json(result.stdout)  # stdout is JSON only, even with nmap running
     assert payload["scope"] == "testnet" and payload["profile"] == "top-ports"
-    assert [(h["address"], h["state"], h["hostnames"]) for h in payload["hosts"]] == [
-        (host.address, "up", [])
-    ]
+    assert [(h["address"], h["state"], h["hostnames"]) for h in payload["hosts"]] == [(host.address, "up", [])]
     assert open_ports(payload) == [(22, "tcp", "ssh", None, None), (80, "tcp", "http", None, None)]
     assert result.stderr == ""  # quiet when not on a terminal
 

@@ -33,9 +33,7 @@ def test_embedded_samples_pass() -> None:
 
 def statuses(facts: dict, level: int | None, zone: str | None) -> dict[str, str]:
     catalog = load_catalog()
-    return {
-        c.id: evaluate(c, facts, {"level": level, "zone": zone}).status for c in catalog.checks_for("network")
-    }
+    return {c.id: evaluate(c, facts, {"level": level, "zone": zone}).status for c in catalog.checks_for("network")}
 
 
 def test_observations_become_facts_and_results(engine, tmp_path: Path) -> None:

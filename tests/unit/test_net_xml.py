@@ -98,8 +98,7 @@ def test_old_nmap_format() -> None:
     reader, hosts = read("nmap-4.76.xml")
     assert reader.header.nmap_version == "4.76" and reader.header.xml_version == "1.02"
     assert [
-        (h.row["address"], h.row["hostnames"], h.row["vendor"], h.row["os_name"], h.row["os_accuracy"])
-        for h in hosts
+        (h.row["address"], h.row["hostnames"], h.row["vendor"], h.row["os_name"], h.row["os_accuracy"]) for h in hosts
     ] == [
         ("10.253.38.2", ["web01.example.test"], "VMware", "Linux 2.6.17 - 2.6.25", 100),
         ("10.253.38.3", None, "Intel", "Linux 2.6.18 - 2.6.24", 95),
