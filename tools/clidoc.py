@@ -15,14 +15,15 @@ from secops.cli import cli
 OUT = Path(__file__).resolve().parent.parent / "docs" / "cli.md"
 
 
-def _walk(command: click.Command, path: list[str]) -> list[str]:
-    ctx = click.Context(command, info_name=" ".join(path), terminal_width=100, max_content_width=100)
+def _walk(command: click.Command, path: list[str], parent: click.Context | None = None) -> list[str]:
+    settings = {"terminal_width": 100, "max_content_width": 100, **command.context_settings}
+    ctx = click.Context(command, parent=parent, info_name=path[-1], **settings)
     parts = [f"{'#' * min(len(path) + 1, 4)} `{' '.join(path)}`\n", "```text", command.get_help(ctx), "```\n"]
     if isinstance(command, click.Group):
         for name in sorted(command.list_commands(ctx)):
             sub = command.get_command(ctx, name)
             if sub is not None and not sub.hidden:
-                parts += _walk(sub, [*path, name])
+                parts += _walk(sub, [*path, name], ctx)
     return parts
 
 

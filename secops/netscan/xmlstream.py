@@ -28,6 +28,7 @@ PEEK_BYTES = 64 * 1024
 _OCTET = r"(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"
 _IPV4 = re.compile(rf"{_OCTET}(\.{_OCTET}){{3}}")
 _CLEAR_AFTER = frozenset({"host", "hosthint", "taskbegin", "taskend", "taskprogress", "output"})
+_WANTED = _CLEAR_AFTER | {"scaninfo", "finished"}
 
 
 @dataclass
@@ -110,11 +111,14 @@ class NmapXmlReader:
 
     def hosts(self) -> Iterator[HostRecord]:
         stream = self._check_root()
-        clear = _CLEAR_AFTER
+        wanted = _WANTED
         try:
-            # "end" events only: "start" events would double the events handled in Python.
+            # "end" events only: "start" events would double the events handled in Python; most events
+            # (ports, states, services…) are skipped with one set lookup and read with their host.
             for _event, elem in ET.iterparse(stream, events=("end",)):  # noqa: S314 (see module doc)
                 tag = elem.tag
+                if tag not in wanted:
+                    continue
                 if tag == "host":
                     self._count += 1
                     yield self._host(elem)
@@ -124,7 +128,7 @@ class NmapXmlReader:
                 elif tag == "finished":
                     self.header.finished = _epoch(elem.get("time"))
                     self.header.exit = elem.get("exit")
-                if tag in clear:
+                if tag in _CLEAR_AFTER:
                     elem.clear()  # leaves an empty shell (~100 bytes) under the root
         except ET.ParseError as exc:
             raise self._parse_error(exc) from exc
