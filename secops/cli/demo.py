@@ -23,6 +23,7 @@ from secops.incidents import demo as incidents_demo
 from secops.inventory.importer import import_files
 from secops.levels.approval import approve, record_dossier
 from secops.levels.engine import classify_systems
+from secops.netscan import demo as netscan_demo
 from secops.reporting import demo as reporting_demo
 from secops.resources import package_file
 from secops.scheduler import demo as scheduler_demo
@@ -64,11 +65,11 @@ def demo_cmd(app: App, out_dir: Path) -> None:
         _inventory_and_levels(demo, console)
         console.rule(_("Compliance checks on this machine (local transport)"))
         compliance_demo.run_demo(demo, console)
+        netscan_demo.run_demo(demo, console)
         console.rule(_("Incident response (Circular 20/2017/TT-BTTTT)"))
         incidents_demo.run_demo(demo, console)
         console.rule(_("Scheduled operation"))
         scheduler_demo.run_demo(demo, console)
-        console.rule(_("Reports (HTML, PDF, JSON, CSV; Vietnamese and English)"))
         reporting_demo.run_demo(demo, console, out_dir)
     finally:
         demo.close()
