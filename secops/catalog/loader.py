@@ -47,6 +47,11 @@ class Catalog:
         regime = regime or self.regime
         return [r for r in self.requirements.values() if r.regime == regime and r.min_level <= level]
 
+    def scored_requirements(self, regime: str | None) -> list[Requirement]:
+        """The requirements a system of ``regime`` is scored on: rules of the framework itself
+        (``scored: false``, e.g. "levels are cumulative") are not evidence and never count."""
+        return [r for r in self.requirements.values() if r.scored and r.regime in ("", regime or self.regime)]
+
     def checks_for(self, platform: str) -> list[Check]:
         return [c for c in self.checks.values() if c.platform == platform]
 

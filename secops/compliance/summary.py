@@ -81,9 +81,7 @@ def score_systems(
     scores = []
     for system in systems:
         assert system.id is not None
-        requirements = [
-            r for r in catalog.requirements.values() if getattr(r, "regime", "") in ("", system.regime)
-        ]
+        requirements = catalog.scored_requirements(system.regime)
         hosts = list(session.exec(select(Host).where(Host.system_id == system.id).order_by(col(Host.name))))
         results = [r for h in hosts for r in host_results(session, h, waivers, run_id, catalog)]
         attested = {rid: a.status for rid, a in valid_attestations(session, system.id, at).items()}

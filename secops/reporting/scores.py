@@ -135,7 +135,7 @@ def bulk_scores(
         sid = system.id
         regime = system.regime or ""
         if regime not in by_regime:
-            by_regime[regime] = [r for r in catalog.requirements.values() if getattr(r, "regime", "") in ("", regime)]
+            by_regime[regime] = catalog.scored_requirements(regime or None)
         reqs = by_regime[regime]
         level = system.effective_level
         score = lean_score(level, reqs, current.get(sid, {}), len(hosts_of.get(sid, [])), attested.get(sid, {}))

@@ -105,3 +105,12 @@ def test_check_test_runs_all_samples(tmp_path: Path) -> None:
     assert int(match.group(3)) == len(load_catalog().checks)
     code, out, _ = _cli(tmp_path, "check", "test", "uid0_only_root", "--format", "json")
     assert code == 0 and {r["status"] for r in json.loads(out)} == {"pass", "fail", "error"}
+
+
+def test_framework_rules_are_not_scored() -> None:
+    """ND85-02 (highest level wins) and ND85-04 (cumulative levels) are rules secops applies, not evidence."""
+    from secops.catalog import load_catalog
+
+    ids = {r.id for r in load_catalog().scored_requirements("decree85")}
+    assert "ND85-02" not in ids and "ND85-04" not in ids
+    assert "ND85-16" in ids
