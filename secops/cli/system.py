@@ -209,7 +209,18 @@ def host_list(app: App, system_code: str | None, fmt: str) -> None:
     with app.session() as session:
         systems = {s.id: s.code for s in queries.list_systems(session) if s.id is not None}
         rows = [views.host_row(h, systems) for h in queries.list_hosts(session, system_code)]
-    emit(rows, _columns(HOST_COLUMNS), fmt, title=_("Hosts"), data=rows)
+        from secops.netscan.queries import host_observations  # network scans: last seen, open ports
+        from secops.timeutil import local
+
+        seen = host_observations(session, [r["address"] for r in rows])
+    shown = [  # table/CSV only; JSON keeps its keys
+        {**r, "last_seen": local(o["last_seen"], app.settings.tz), "open_ports": o["open_ports"]}
+        if (o := seen.get(r["address"]))
+        else r
+        for r in rows
+    ]
+    columns = [*_columns(HOST_COLUMNS), ("last_seen", _("Last seen")), ("open_ports", _("Open ports"))]
+    emit(shown, columns, fmt, title=_("Hosts"), data=rows)
 
 
 @host_group.command("show")

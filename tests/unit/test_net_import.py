@@ -223,3 +223,17 @@ def test_unknowns_and_host_observations(run) -> None:
                         "open_ports": ["22/tcp", "80/tcp", "443/tcp"]},
         "10.253.39.1": {"last_seen": datetime(2026, 11, 27, 3, 1, 43, tzinfo=UTC), "open_ports": []},
     }  # fmt: skip
+
+
+def test_host_list_shows_last_seen_and_open_ports(run) -> None:
+    add_scope(run.db_url)
+    add_rows(run.db_url, host("app", "10.253.39.2", ["22/tcp"]), host("gone", "10.253.39.5"))
+    run("net", "import", str(fixture("services.xml")))
+    lines = run("host", "list", "--format", "csv").stdout.splitlines()
+    assert lines == [
+        "name,address,system,os,zone,transport,last_seen,open_ports",
+        'app,10.253.39.2,,,,local,2026-11-27 10:01,"22/tcp, 80/tcp, 443/tcp"',  # local time (UTC+7)
+        "gone,10.253.39.5,,,,local,,",
+    ]
+    data = as_json(run("host", "list", "--format", "json").stdout)
+    assert [sorted(row) for row in data] == [["address", "name", "os", "system", "transport", "zone"]] * 2
