@@ -213,12 +213,11 @@ def host_list(app: App, system_code: str | None, fmt: str) -> None:
         from secops.timeutil import local
 
         seen = host_observations(session, [r["address"] for r in rows])
-    shown = [  # table/CSV only; JSON keeps its keys
-        {**r, "last_seen": local(o["last_seen"], app.settings.tz), "open_ports": o["open_ports"]}
-        if (o := seen.get(r["address"]))
-        else r
-        for r in rows
-    ]
+    for r in rows:  # null when no scan has seen the address
+        o = seen.get(r["address"])
+        r["last_seen"] = o["last_seen"] if o else None
+        r["open_ports"] = o["open_ports"] if o else None
+    shown = [{**r, "last_seen": local(r["last_seen"], app.settings.tz) if r["last_seen"] else None} for r in rows]
     columns = [*_columns(HOST_COLUMNS), ("last_seen", _("Last seen")), ("open_ports", _("Open ports"))]
     emit(shown, columns, fmt, title=_("Hosts"), data=rows)
 

@@ -62,6 +62,9 @@ class Evaluated:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
+NETWORK = "network"
+
+
 def canonical_hash(facts: Mapping[str, Any]) -> str:
     """SHA-256 of the canonical JSON (sorted keys, no spaces, UTF-8) of a fact bundle."""
     text = json.dumps(facts, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
@@ -79,13 +82,46 @@ def platform_matches(platform: str | None, host_os: str | None) -> bool:
     return os_name == platform
 
 
-def checks_for(catalog: Any, host_os: str | None) -> list[Any]:
-    """The catalog's checks that apply to a host's platform, in id order."""
+def is_network(check: Any) -> bool:
+    """Port-policy checks read network observations (nmap), not facts collected on the host."""
+    return getattr(check, "platform", None) == NETWORK
+
+
+def host_checks(catalog: Any, host_os: str | None) -> list[Any]:
+    """The checks whose facts are collected on the host itself (its platform), in id order."""
     return [
         c
         for _, c in sorted(catalog.checks.items())
-        if platform_matches(getattr(c, "platform", None), host_os)
+        if not is_network(c) and platform_matches(getattr(c, "platform", None), host_os)
     ]
+
+
+def checks_for(catalog: Any, host_os: str | None) -> list[Any]:
+    """Every check evaluated on a host: its platform's checks plus the network checks (any OS), in id order."""
+    return [
+        c
+        for _, c in sorted(catalog.checks.items())
+        if is_network(c) or platform_matches(getattr(c, "platform", None), host_os)
+    ]
+
+
+def observed_to_json(facts: Mapping[str, Any]) -> dict[str, Any]:
+    """Network facts → JSON for the bundle (an unavailable fact keeps its status and reason)."""
+    from secops.probes.outcome import FactUnavailable
+
+    return {
+        fid: {"unavailable": v.status, "reason": v.reason} if isinstance(v, FactUnavailable) else v
+        for fid, v in facts.items()
+    }
+
+
+def observed_from_json(data: Mapping[str, Any]) -> dict[str, Any]:
+    from secops.probes.outcome import FactUnavailable
+
+    return {
+        fid: FactUnavailable(v["unavailable"], v["reason"]) if isinstance(v, dict) and "unavailable" in v else v
+        for fid, v in data.items()
+    }
 
 
 def fact_specs(catalog: Any, checks: Iterable[Any]) -> list[FactSpec]:
@@ -129,9 +165,11 @@ def evaluate_host(
     raw: Mapping[str, RawFact] | None,
     error: str | None,
     waivers: WaiverIndex,
+    observed: Mapping[str, Any] | None = None,
 ) -> list[Evaluated]:
-    """One result per applicable check. A host that could not be collected gets ``error`` everywhere,
-    with the reason; an exception inside a probe becomes that check's error (never a silent pass)."""
+    """One result per applicable check. A host that could not be collected gets ``error`` on its host
+    checks, with the reason; network checks read ``observed`` (nmap observations), so they are evaluated
+    even then. An exception inside a probe becomes that check's error (never a silent pass)."""
     from secops.probes import evaluate, parse_facts
 
     checks = checks_for(catalog, host.os)
@@ -143,21 +181,21 @@ def evaluate_host(
         except Exception as exc:  # a parser bug must not sink the other hosts; it is reported per check
             parse_error = f"fact parsing failed: {type(exc).__name__}: {exc}"
     context = {"level": host.level, "zone": host.zone}
+    network = observed_from_json(observed) if observed is not None else None
     out: list[Evaluated] = []
     for check in checks:
         expected: Any = None
-        observed: Any = None
-        if error is not None:
+        seen: Any = None
+        if is_network(check) and network is None:
+            status, detail = "skipped", "no network observations recorded for this host"
+        elif is_network(check):
+            status, detail, expected, seen = _evaluate(evaluate, check, network or {}, context)
+        elif error is not None:
             status, detail = "error", error
         elif parse_error is not None:
             status, detail = "error", parse_error
         else:
-            try:
-                outcome = evaluate(check, facts, context)
-                status, detail = str(outcome.status), str(outcome.detail or "")
-                expected, observed = _json_safe(outcome.expected), _json_safe(outcome.observed)
-            except Exception as exc:  # reported as this check's error with the cause
-                status, detail = "error", f"evaluation failed: {type(exc).__name__}: {exc}"
+            status, detail, expected, seen = _evaluate(evaluate, check, facts, context)
         waiver = waivers.match(check.id, host.host_name, host.system_id, status)
         out.append(
             Evaluated(
@@ -167,9 +205,21 @@ def evaluate_host(
                 severity=str(getattr(check, "severity", "medium")),
                 requirements=list(getattr(check, "requirements", [])),
                 expected=expected,
-                observed=observed,
+                observed=seen,
                 detail=detail,
                 waiver_id=waiver.id if waiver else None,
             )
         )
     return out
+
+
+def _evaluate(
+    evaluate: Any, check: Any, facts: Mapping[str, Any], context: Mapping[str, Any]
+) -> tuple[str, str, Any, Any]:
+    """(status, detail, expected, observed) of one check; a probe exception is that check's error."""
+    try:
+        outcome = evaluate(check, facts, context)
+    except Exception as exc:  # reported as this check's error with the cause
+        return "error", f"evaluation failed: {type(exc).__name__}: {exc}", None, None
+    return (str(outcome.status), str(outcome.detail or ""), _json_safe(outcome.expected),
+            _json_safe(outcome.observed))

@@ -23,9 +23,10 @@ from secops.collect.bundle import CollectResult, RawFact
 from secops.compliance.evaluation import (
     HostContext,
     canonical_hash,
-    checks_for,
     evaluate_host,
     fact_specs,
+    host_checks,
+    observed_to_json,
     raw_from_json,
 )
 from secops.compliance.waivers import WaiverIndex
@@ -33,6 +34,7 @@ from secops.errors import InputError, InvalidStateError, NotFoundError
 from secops.i18n import _
 from secops.models import Host, System
 from secops.models.compliance import CheckResult, CheckRun, FactBundle
+from secops.netscan.facts import network_facts
 from secops.timeutil import utcnow
 
 
@@ -116,11 +118,15 @@ def store_host(
     fingerprint: str | None = None,
     duration: float = 0.0,
     bundle_id: int | None = None,
+    observed: dict[str, Any] | None = None,
 ) -> int:
-    """Evaluate one host and commit its bundle (unless re-using ``bundle_id``) and results together;
-    returns the number of results."""
-    evaluated = evaluate_host(catalog, ctx, raw, error, waivers)
+    """Evaluate one host and commit its bundle (unless re-using ``bundle_id`` with its ``observed``
+    network facts) and results together; returns the number of results."""
     with db.session_scope(engine) as session:
+        if bundle_id is None:
+            host = session.get(Host, ctx.host_id) if ctx.host_id is not None else None
+            observed = observed_to_json(network_facts(session, host)) if host is not None else None
+        evaluated = evaluate_host(catalog, ctx, raw, error, waivers, observed)
         if bundle_id is None:
             facts = {fid: fact.to_json() for fid, fact in (raw or {}).items()}
             bundle = FactBundle(
@@ -129,6 +135,7 @@ def store_host(
                 host_name=ctx.host_name,
                 transport=transport,
                 facts=facts,
+                observed=observed,
                 sha256=canonical_hash(facts),
                 host_key_fingerprint=fingerprint,
                 error=error,
@@ -226,10 +233,10 @@ def execute_run(
     with db.session_scope(engine) as session:
         waivers = WaiverIndex.load(session)
     run_id = start_run(engine, actor, kind="collect", selection=selection, hosts_total=len(hosts))
-    specs = fact_specs(catalog, [c for h in hosts for c in checks_for(catalog, h.os)])
+    specs = fact_specs(catalog, [c for h in hosts for c in host_checks(catalog, h.os)])
     targets: list[Target] = []
     for host in hosts:
-        if not checks_for(catalog, host.os):  # e.g. a Windows host: nothing to collect, so never contacted
+        if not host_checks(catalog, host.os):  # e.g. a Windows host: nothing to collect, so never contacted
             store_host(
                 engine,
                 run_id,
@@ -330,6 +337,7 @@ def rescore(engine: Engine, actor: str, catalog: Any, source_run_id: int) -> Che
             error=bundle.error,
             error_kind=bundle.error_kind,
             bundle_id=bundle.id,
+            observed=bundle.observed,
         )
     return finish_run(engine, run_id, actor)
 

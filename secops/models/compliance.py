@@ -50,6 +50,9 @@ class FactBundle(SQLModel, table=True):
     host_name: str = Field(max_length=128)
     transport: str = Field(max_length=16)
     facts: dict[str, Any] = Field(default_factory=dict, sa_type=JSONType)  # fact id -> RawFact JSON
+    # Network observations (nmap) of the host's address at evaluation time: fact id -> value, or
+    # {"unavailable": status, "reason": …}. Kept so a rescore sees exactly what the run saw.
+    observed: dict[str, Any] | None = Field(default=None, sa_type=JSONType)
     sha256: str = Field(max_length=64)
     host_key_fingerprint: str | None = Field(default=None, max_length=128)
     error: str | None = None

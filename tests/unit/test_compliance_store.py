@@ -48,6 +48,9 @@ class MiniCatalog:
     requirements: dict[str, Req]
     checks: dict[str, Any] = field(default_factory=lambda: dict.fromkeys(CHECKS))
 
+    def scored_requirements(self, regime: str | None) -> list[Req]:
+        return list(self.requirements.values())
+
 
 CATALOG = MiniCatalog(
     {

@@ -175,6 +175,8 @@ def test_host_and_scope_views(cli: Cli) -> None:
             "os": "linux",
             "zone": "db",
             "transport": "ssh",
+            "last_seen": None,
+            "open_ports": None,
         },
         {
             "name": "dvc-web-01",
@@ -183,6 +185,8 @@ def test_host_and_scope_views(cli: Cli) -> None:
             "os": "linux",
             "zone": "dmz",
             "transport": "ssh",
+            "last_seen": None,
+            "open_ports": None,
         },
     ]
     assert len(_json(cli, "host", "list")) == 3  # type: ignore[arg-type]
