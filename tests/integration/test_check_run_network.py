@@ -53,7 +53,8 @@ def test_port_policy_checks_come_from_the_latest_scan(run, tmp_path: Path) -> No
     assert score.level == 3
     for requirement in ("ND85-40b", "ND85-42c"):
         assert states[requirement].state == "not_met"
-        assert {"check": "net_cleartext_services_absent", "host": "web", "status": "fail"} in states[requirement].blocking
+        blocking = states[requirement].blocking
+        assert {"check": "net_cleartext_services_absent", "host": "web", "status": "fail"} in blocking
 
     # Rescore re-evaluates the stored observations without touching anything: same network verdicts.
     rescored = run("check", "rescore", str(payload["run_id"]), "--format", "json")
