@@ -15,21 +15,12 @@ from secops import audit
 from secops.inventory.schema import KINDS
 from secops.inventory.validate import Plan, Valid
 from secops.models import Agency, Host, Scope, System, SystemComponent
+from secops.models.system import CLASSIFICATION_INPUTS
 
 SYSTEM_FIELDS = (
     "name",
     "description",
-    "function",
-    "information",
-    "online_public_service_level",
-    "conditional_business_service",
-    "personal_data_users",
-    "infrastructure_scope",
-    "ics_construction_grade",
-    "state_secret_harm",
-    "national_egov_24x7",
-    "national_critical_data",
-    "designated_level_5",
+    *CLASSIFICATION_INPUTS,
     "regime",
     "dossier",
 )

@@ -9,6 +9,7 @@ import re
 from typing import Any
 
 from secops.inventory.schema import DOSSIER_ITEMS
+from secops.models.system import CLASSIFICATION_INPUTS
 
 SSH_FIELDS = ("user", "port", "key", "known_hosts", "host_key", "sudo")
 SSH_COLUMNS = {f"ssh_{name}": name for name in SSH_FIELDS}
@@ -22,17 +23,7 @@ COLUMNS: dict[str, list[str]] = {
         "description",
         "owner",
         "operator",
-        "function",
-        "information",
-        "online_public_service_level",
-        "conditional_business_service",
-        "personal_data_users",
-        "infrastructure_scope",
-        "ics_construction_grade",
-        "state_secret_harm",
-        "national_egov_24x7",
-        "national_critical_data",
-        "designated_level_5",
+        *CLASSIFICATION_INPUTS,
         "components",
         "regime",
         *DOSSIER_COLUMNS,

@@ -17,20 +17,9 @@ from secops.i18n import _
 from secops.inventory import queries
 from secops.inventory.schema import DOSSIER_ITEMS
 from secops.models import Agency, Host, Scope, System
+from secops.models.system import CLASSIFICATION_INPUTS
 
-INPUT_FIELDS = (
-    "function",
-    "information",
-    "online_public_service_level",
-    "conditional_business_service",
-    "personal_data_users",
-    "infrastructure_scope",
-    "ics_construction_grade",
-    "state_secret_harm",
-    "national_egov_24x7",
-    "national_critical_data",
-    "designated_level_5",
-)
+INPUT_FIELDS = CLASSIFICATION_INPUTS
 #: Dossier item titles (Decree 85 Art. 15) used only when the level engine is not installed.
 DOSSIER_TITLES = {
     "overview": "Overview description of the system",

@@ -9,6 +9,21 @@ from sqlmodel import Field, SQLModel
 
 from secops.models.base import JSONType
 
+# The classification inputs of Decree 85 Art. 6–11, in the order forms and exports show them.
+CLASSIFICATION_INPUTS = (
+    "function",
+    "information",
+    "online_public_service_level",
+    "conditional_business_service",
+    "personal_data_users",
+    "infrastructure_scope",
+    "ics_construction_grade",
+    "state_secret_harm",
+    "national_egov_24x7",
+    "national_critical_data",
+    "designated_level_5",
+)
+
 
 class SystemComponent(SQLModel, table=True):
     """``parent`` is made of ``child`` (Art. 5.2: a system takes the highest level of its components)."""
