@@ -9,11 +9,12 @@ from typing import Any
 import click
 
 from secops.cli.app import App, pass_app
-from secops.cli.output import emit, format_option, to_json
+from secops.cli.output import emit, format_option
 from secops.i18n import _, pick
 from secops.incidents import observables, playbooks, stats, stix, timeline, views
 from secops.incidents.lifecycle import systems_of
 from secops.incidents.vocab import ROLES, TLP_LEVELS, category_label, label
+from secops.jsonutil import to_json
 
 
 @click.command("export")

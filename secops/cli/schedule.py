@@ -12,8 +12,9 @@ from typing import Any
 import click
 
 from secops.cli.app import App, pass_app
-from secops.cli.output import emit, format_option, to_json
+from secops.cli.output import emit, format_option
 from secops.i18n import _
+from secops.jsonutil import to_json
 from secops.models.schedule import JOB_KINDS, JobExecution
 from secops.scheduler import defaults, jobs, service
 from secops.scheduler.triggers import parse_every

@@ -9,7 +9,7 @@ import json
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import datetime
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -19,6 +19,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from secops import __version__
 from secops.errors import InputError
 from secops.i18n import current_language, gettext, pick, set_language
+from secops.jsonutil import to_json
 from secops.reporting.dates import fmt_date, fmt_datetime, long_date
 from secops.resources import data_dir
 from secops.timeutil import DEFAULT_TZ, utcnow
@@ -90,19 +91,6 @@ def language(lang: str) -> Iterator[None]:
         yield
     finally:
         set_language(before)
-
-
-def _default(value: Any) -> Any:
-    if isinstance(value, datetime | date):
-        return value.isoformat()
-    if isinstance(value, set | frozenset | tuple):
-        return list(value)
-    return str(value)
-
-
-def to_json(data: Any) -> str:
-    """Stable English keys, readable Vietnamese (no \\u escapes), ISO 8601 dates."""
-    return json.dumps(data, ensure_ascii=False, indent=2, default=_default)
 
 
 def _ngettext(singular: str, plural: str, n: int) -> str:
