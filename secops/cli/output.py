@@ -17,6 +17,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from secops.i18n import _
 from secops.jsonutil import to_json
 
 FORMATS = ("table", "json", "csv")
@@ -25,13 +26,14 @@ format_option = click.option(
 )
 
 
-def _cell(value: Any) -> str:
+def _cell(value: Any, human: bool = True) -> str:
+    """Text of one cell; ``human`` translates yes/no (tables), CSV keeps them stable for scripts."""
     if value is None:
         return ""
     if isinstance(value, bool):
-        return "yes" if value else "no"
+        return ("yes" if value else "no") if not human else (_("yes") if value else _("no"))
     if isinstance(value, list | tuple):
-        return ", ".join(_cell(v) for v in value)
+        return ", ".join(_cell(v, human) for v in value)
     if isinstance(value, dict):
         return " ".join(to_json(value).split())
     if isinstance(value, datetime):
@@ -58,14 +60,14 @@ def emit(
     if fmt == "csv":
         buf = io.StringIO()
         writer = csv.writer(buf, lineterminator="\n")
-        writer.writerow([key for key, _ in columns])
+        writer.writerow([key for key, _header in columns])
         for row in rows:
-            writer.writerow([_cell(row.get(key)) for key, _ in columns])
+            writer.writerow([_cell(row.get(key), human=False) for key, _header in columns])
         sys.stdout.write(buf.getvalue())
         return
     table = Table(title=title, show_lines=False, header_style="bold")
-    for _, header in columns:
+    for _key, header in columns:
         table.add_column(header, overflow="fold")
     for row in rows:
-        table.add_row(*(Text(_cell(row.get(key))) for key, _ in columns))  # no rich markup in data
+        table.add_row(*(Text(_cell(row.get(key))) for key, _header in columns))  # no rich markup in data
     console().print(table)

@@ -9,7 +9,7 @@ from rich.table import Table
 
 from secops.cli.app import App, pass_app
 from secops.cli.output import _cell, console, emit, format_option
-from secops.i18n import _, pick
+from secops.i18n import _
 from secops.inventory import queries, views
 
 SYSTEM_COLUMNS = ("code", "name", "owner", "operator", "proposed_level", "status", "approved_level", "hosts")
@@ -161,7 +161,7 @@ def _print_system(d: dict[str, Any]) -> None:
         )
     )
     out.print(_kv(_("Classification inputs"), [(_(INPUT_LABELS[k]), v) for k, v in d["inputs"].items()]))
-    reasons = [{**r, "text": pick(r.get("text"))} for r in d["proposed"]["reasons"]]
+    reasons = d["proposed"]["reasons"]
     if reasons:
         out.print(
             _grid(

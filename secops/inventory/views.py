@@ -16,6 +16,7 @@ from sqlmodel import Session
 from secops.i18n import _
 from secops.inventory import queries
 from secops.inventory.schema import DOSSIER_ITEMS
+from secops.levels.engine import reason_view
 from secops.models import Agency, Host, Scope, System
 from secops.models.system import CLASSIFICATION_INPUTS
 
@@ -162,7 +163,7 @@ def system_detail(
         "proposed": {
             "level": system.proposed_level,
             "status": system.proposed_status,
-            "reasons": list(system.proposed_reasons or []),
+            "reasons": [reason_view(r) for r in system.proposed_reasons or []],  # in the active language
             "missing": list(system.proposed_missing or []),
         },
         "approval": {
