@@ -12,6 +12,7 @@ have ip || need+=(iproute2)
 have runuser || need+=(util-linux)
 have sudo || need+=(sudo)
 have ps || need+=(procps)
+have nft || have /usr/sbin/nft || need+=(nftables)
 python3 -m venv --help >/dev/null 2>&1 || need+=(python3-venv)
 # Reports: headless Chromium (HTML tests), pdftotext, fonts with Vietnamese glyphs, what WeasyPrint needs.
 have /usr/bin/chromium || need+=(chromium)

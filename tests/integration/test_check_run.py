@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import stat
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -176,10 +177,47 @@ HOST_SPECIFIC = {
     "shadow_file_permissions": ("fail", "pass"),
     "password_min_length": ("fail", "pass"),
     "uid0_only_root": ("fail", "pass"),
+    "firewall_active": ("fail", "pass"),  # nftables rules live in each network namespace
+    "telnet_server_absent": ("fail", "pass"),  # a listener on 23/tcp in the weak namespace
+    # Processes and services are the machine's own in every namespace: no auditd, no time daemon here.
+    "auditd_running": ("fail", "fail"),
+    "time_sync_active": ("fail", "fail"),
 }
 
 
-def test_weak_hardened_and_unreachable_hosts(run: Cli, weak: TestHost, hardened: TestHost) -> None:
+NFT = "/usr/sbin/nft"
+TELNET_LISTENER = (
+    "import socket, time\n"
+    "s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)\n"
+    "s.bind(('0.0.0.0', 23)); s.listen(); time.sleep(300)\n"
+)
+
+
+def namespace_state(weak: TestHost, hardened: TestHost, tmp: Path) -> subprocess.Popen[bytes]:
+    """What differs per network namespace besides /etc: a default-deny nftables input chain on the
+    hardened host (SSH allowed) and a listener on the telnet port of the weak one."""
+    assert weak.ns is not None and hardened.ns is not None
+    rules = tmp / "hardened.nft"
+    rules.write_text(
+        "table inet filter {\n chain input {\n  type filter hook input priority 0; policy drop;\n"
+        f"  iif lo accept\n  tcp dport {hardened.server.port} accept\n }}\n}}\n"
+    )
+    loaded = subprocess.run(hardened.ns.exec_argv(NFT, "-f", str(rules)), capture_output=True, text=True, timeout=30)
+    assert loaded.returncode == 0, loaded.stderr
+    return weak.ns.popen("python3", "-c", TELNET_LISTENER)
+
+
+def test_weak_hardened_and_unreachable_hosts(run: Cli, weak: TestHost, hardened: TestHost, tmp_path: Path) -> None:
+    telnet = namespace_state(weak, hardened, tmp_path)
+    try:
+        _weak_hardened_and_unreachable(run, weak, hardened)
+    finally:
+        telnet.kill()
+        telnet.wait()
+
+
+def _weak_hardened_and_unreachable(run: Cli, weak: TestHost, hardened: TestHost) -> None:
+    assert set(HOST_SPECIFIC) == set(CONTRACT)
     closed = free_port()
     seed(
         run.db_url,
