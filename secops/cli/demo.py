@@ -16,6 +16,7 @@ from rich.console import Console
 
 from secops.cli.app import App, pass_app
 from secops.cli.level import render_classification
+from secops.cli.output import console as output_console
 from secops.cli.output import emit
 from secops.compliance import demo as compliance_demo
 from secops.i18n import _
@@ -60,7 +61,7 @@ def demo_cmd(app: App, out_dir: Path) -> None:
     out_dir.mkdir(parents=True)
     db_url = f"sqlite:///{out_dir / 'demo.db'}"
     demo = App(settings=replace(app.settings, db_url=db_url, home=out_dir / "home"), debug=app.debug)
-    console = Console()
+    console = output_console()
     try:
         _inventory_and_levels(demo, console)
         console.rule(_("Compliance checks on this machine (local transport)"))

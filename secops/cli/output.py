@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import csv
 import io
+import os
 import sys
 from collections.abc import Mapping, Sequence
 from datetime import datetime
@@ -42,7 +43,10 @@ def _cell(value: Any, human: bool = True) -> str:
 
 
 def console() -> Console:
-    return Console(soft_wrap=False)
+    """A console for tables: the terminal's width, or 160 columns into a file or pipe (rich would fold
+    wide tables to 80 there, which makes them unreadable)."""
+    width = None if sys.stdout.isatty() else int(os.environ.get("COLUMNS") or 160)
+    return Console(soft_wrap=False, width=width)
 
 
 def emit(
