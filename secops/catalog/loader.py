@@ -21,10 +21,10 @@ from secops.catalog.schema import (
     Requirement,
     Rule,
 )
-from secops.catalog.yamlfile import YamlDoc, read_yaml, validate
 from secops.collect.bundle import FactSpec
 from secops.errors import InputError
 from secops.resources import data_dir
+from secops.yamlfile import YamlDoc, read_yaml, validate
 
 DEFAULT_REGIME = "decree85"
 CHECK_DIRS = ("linux", "network")

@@ -18,10 +18,10 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from secops.errors import InputError
 from secops.incidents.playbooks import Condition, Text
 from secops.incidents.vocab import FLAGS, STATUSES, parse_duration
-from secops.incidents.yamlload import validate
 from secops.models.incident import Incident, IncidentReport
 from secops.resources import data_dir
 from secops.timeutil import DEFAULT_TZ, as_utc, local
+from secops.yamlfile import validate_file
 
 _KIND = re.compile(r"^[a-z][a-z0-9_]*$")
 OPEN_STATES = ("open", "overdue")
@@ -86,7 +86,7 @@ def rules_path() -> Path:
 
 @cache
 def _load(path: str) -> RuleSet:
-    return validate(Path(path), RuleSet)
+    return validate_file(Path(path), RuleSet)
 
 
 def load_rules(path: Path | None = None) -> RuleSet:

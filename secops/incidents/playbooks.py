@@ -17,9 +17,9 @@ from sqlmodel import Session
 
 from secops.errors import InputError, NotFoundError
 from secops.incidents.vocab import CATEGORIES, FLAGS, ROLES, parse_duration
-from secops.incidents.yamlload import validate
 from secops.models.incident import Incident, IncidentTask
 from secops.resources import data_dir
+from secops.yamlfile import validate_file
 
 PHASES = ("triage", "containment", "eradication", "recovery", "closure")
 ANCHORS = ("detected", "opened", "triage", "containment", "eradication", "recovery", "closed")
@@ -161,7 +161,7 @@ class Playbook(BaseModel):
 
 
 def load_playbook(path: Path) -> Playbook:
-    book = validate(path, Playbook)
+    book = validate_file(path, Playbook)
     if book.id != path.stem:
         raise InputError(f"{path}:1: id {book.id!r} must match the file name {path.stem!r}")
     book.source = str(path)

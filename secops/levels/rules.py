@@ -16,8 +16,8 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from secops.errors import InputError
-from secops.levels.yamlloc import line_of, load_yaml
 from secops.resources import data_dir
+from secops.yamlfile import read_yaml
 
 DEFAULT_REGIME = "decree85"
 LEVELS = (1, 2, 3, 4, 5)
@@ -266,20 +266,19 @@ def _condition_errors(
 
 def parse_regime(path: Path) -> Regime:
     """Read and validate one regime file; a problem raises InputError with ``FILE:LINE`` and the reason."""
-    data, root = load_yaml(path)
+    doc = read_yaml(path)
     try:
-        regime = Regime.model_validate(data)
+        regime = Regime.model_validate(doc.data)
     except ValidationError as exc:
         err = exc.errors()[0]
-        loc = tuple(err["loc"])
-        raise InputError(f"{path}:{line_of(root, loc)}: {_loc_text(loc)}: {err['msg']}") from None
+        loc = tuple(p for p in err["loc"] if isinstance(p, str | int))
+        raise doc.error(loc, f"{_loc_text(loc)}: {err['msg']}") from None
     problems = list(_semantic_errors(regime))
     if problems:
         loc, reason = problems[0]
-        raise InputError(f"{path}:{line_of(root, loc)}: {_loc_text(loc)}: {reason}")
+        raise doc.error(loc, f"{_loc_text(loc)}: {reason}")
     if regime.regime != path.stem:
-        line = line_of(root, ("regime",))
-        raise InputError(f"{path}:{line}: regime {regime.regime!r} must match the file name")
+        raise doc.error(("regime",), f"regime {regime.regime!r} must match the file name")
     return regime.model_copy(update={"source": str(path)})
 
 

@@ -1,4 +1,6 @@
-"""Read a YAML data file and remember the line of every value, so validation errors can say ``FILE:LINE``."""
+"""Read a YAML data file and remember the line of every value, so validation errors can say ``FILE:LINE``.
+
+The one reader for every data file we validate (check catalog, level rules, playbooks, deadlines)."""
 
 from __future__ import annotations
 
@@ -71,12 +73,18 @@ def read_yaml(path: Path) -> YamlDoc:
     return YamlDoc(path, data, lines)
 
 
-def validate(doc: YamlDoc, model: type[M]) -> M:
+def validate(doc: YamlDoc, model: type[M], *, context: dict[str, Any] | None = None) -> M:
     """Validate the whole document against ``model``; the first error names file, line and reason."""
     try:
-        return model.model_validate(doc.data if doc.data is not None else {})
+        return model.model_validate(doc.data if doc.data is not None else {}, context=context)
     except ValidationError as exc:
         first = exc.errors()[0]
         loc = [p for p in first["loc"] if isinstance(p, str | int)]
         field = ".".join(str(p) for p in loc) or "(document)"
-        raise doc.error(loc, f"{field}: {first['msg']}") from exc
+        more = f" (and {exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
+        raise doc.error(loc, f"{field}: {first['msg']}{more}") from exc
+
+
+def validate_file(path: Path, model: type[M], *, context: dict[str, Any] | None = None) -> M:
+    """Read and validate ``path`` in one step."""
+    return validate(read_yaml(path), model, context=context)
