@@ -91,8 +91,12 @@ def collect_hosts(
     output_cap: int = DEFAULT_CAP,
     on_result: Callable[[CollectResult], None] | None = None,
     progress: bool = False,
+    keep: bool = True,
 ) -> list[CollectResult]:
-    """Collect every target (``concurrency`` at a time); results come back in the targets' order."""
+    """Collect every target (``concurrency`` at a time); results come back in the targets' order.
+
+    ``keep=False`` hands each result to ``on_result`` only and returns nothing, so a large fleet is never
+    held in memory at once (a run stores each host as it finishes)."""
     todo = list(targets)
     if not todo:
         return []
@@ -110,7 +114,8 @@ def collect_hosts(
             for future in done:
                 index = pending.pop(future)
                 result = future.result()
-                results[index] = result
+                if keep:
+                    results[index] = result
                 if bar is not None:
                     bar[0].advance(bar[1])
                 if on_result is not None:
@@ -124,7 +129,7 @@ def collect_hosts(
     finally:
         if bar is not None:
             bar[0].stop()
-    return [results[i] for i in range(len(todo))]
+    return [results[i] for i in range(len(todo))] if keep else []
 
 
 def _progress(total: int) -> tuple[Progress, TaskID]:  # pragma: no cover - needs a terminal

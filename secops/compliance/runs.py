@@ -263,10 +263,8 @@ def execute_run(
                 error=str(exc),
                 error_kind="other",
             )
-    done: set[str] = set()
 
     def on_result(result: CollectResult) -> None:
-        done.add(result.host)
         store_host(
             engine,
             run_id,
@@ -282,13 +280,10 @@ def execute_run(
         )
 
     try:
-        if targets:
-            results = collect_hosts(
-                targets, specs, concurrency=concurrency, on_result=on_result, progress=progress
+        if targets:  # each host is stored by on_result as it finishes; none is held until the end
+            collect_hosts(
+                targets, specs, concurrency=concurrency, on_result=on_result, progress=progress, keep=False
             )
-            for result in results:  # any host the callback did not see is stored now
-                if result.host not in done:
-                    on_result(result)
     except KeyboardInterrupt:
         finish_run(engine, run_id, actor, status="interrupted")
         raise
