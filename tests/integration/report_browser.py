@@ -7,8 +7,12 @@ One browser start for a whole batch (Chromium starts slowly). The browser is tol
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
+import os
 import re
+import shutil
+import signal
 import subprocess
 import tempfile
 import time
@@ -48,12 +52,13 @@ class PageResult:
 
 class Browser:
     def __init__(self) -> None:
-        self.profile = tempfile.TemporaryDirectory(prefix="secops-chromium-")
+        self.profile = tempfile.TemporaryDirectory(prefix="secops-chromium-", ignore_cleanup_errors=True)
         self.proc = subprocess.Popen(
             [CHROMIUM, *FLAGS, f"--user-data-dir={self.profile.name}", "about:blank"],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
             text=True,
+            start_new_session=True,  # Chromium's helpers (renderers, crashpad) form one group to stop together
         )
         url = self._endpoint()
         self.ws = websocket.create_connection(url, timeout=30, suppress_origin=True)
@@ -138,9 +143,17 @@ class Browser:
         try:
             self.ws.close()
         finally:
-            self.proc.terminate()
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.proc.pid, signal.SIGTERM)
             try:
                 self.proc.wait(timeout=10)
             except subprocess.TimeoutExpired:
-                self.proc.kill()
-            self.profile.cleanup()
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(self.proc.pid, signal.SIGKILL)
+                self.proc.wait(timeout=10)
+            # A helper can still be writing to the profile for a moment after the group is told to stop.
+            for _attempt in range(20):
+                shutil.rmtree(self.profile.name, ignore_errors=True)
+                if not os.path.exists(self.profile.name):
+                    break
+                time.sleep(0.1)
