@@ -15,9 +15,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from secops.errors import InputError
 from secops.incidents.playbooks import Condition, Text
-from secops.incidents.vocab import FLAGS, STATUSES, parse_duration
+from secops.incidents.vocab import FLAGS, STATUSES, Offset, parse_duration
 from secops.models.incident import Incident, IncidentReport
 from secops.resources import data_dir
 from secops.timeutil import DEFAULT_TZ, as_utc, local
@@ -33,7 +32,7 @@ class Rule(BaseModel):
     title: Text
     recipients: Text
     trigger: str  # detected | opened | <status> | flag:<flag>
-    offset: str
+    offset: Offset
     when: Condition | None = None
     source: str
 
@@ -54,14 +53,6 @@ class Rule(BaseModel):
             raise ValueError(f"unknown trigger {value!r}: use detected, opened, a status or flag:<flag>")
         return value
 
-    @field_validator("offset")
-    @classmethod
-    def _offset(cls, value: str) -> str:
-        try:
-            parse_duration(value)
-        except InputError as exc:
-            raise ValueError(str(exc)) from exc
-        return value
 
 
 class RuleSet(BaseModel):

@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from sqlmodel import Session
 
 from secops.errors import InputError, NotFoundError
-from secops.incidents.vocab import CATEGORIES, FLAGS, ROLES, parse_duration
+from secops.incidents.vocab import CATEGORIES, FLAGS, ROLES, Offset, parse_duration
 from secops.models.incident import Incident, IncidentTask
 from secops.resources import data_dir
 from secops.yamlfile import validate_file
@@ -40,16 +40,8 @@ class Due(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
     after: Literal["detected", "opened", "triage", "containment", "eradication", "recovery", "closed"]
-    offset: str
+    offset: Offset
 
-    @field_validator("offset")
-    @classmethod
-    def _offset(cls, value: str) -> str:
-        try:
-            parse_duration(value)
-        except InputError as exc:
-            raise ValueError(str(exc)) from exc
-        return value
 
     @property
     def minutes(self) -> int:

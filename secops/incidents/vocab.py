@@ -5,6 +5,9 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Annotated
+
+from pydantic import AfterValidator
 
 from secops.errors import InputError
 from secops.i18n import pick
@@ -165,6 +168,18 @@ def parse_duration(text: str | int) -> int:
     if not m:
         raise InputError(f"not a duration (use e.g. 30m, 4h, 5d): {text!r}")
     return int(m.group(1)) * _UNIT_MINUTES[m.group(2)]
+
+
+def _valid_offset(text: str) -> str:
+    try:
+        parse_duration(text)
+    except InputError as exc:
+        raise ValueError(str(exc)) from exc
+    return text
+
+
+# A due offset in data files ("4h", "5d"), checked when the file is validated.
+Offset = Annotated[str, AfterValidator(_valid_offset)]
 
 
 def choice(value: str, allowed: tuple[str, ...] | Mapping[str, object], what: str) -> str:
