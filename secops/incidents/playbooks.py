@@ -42,7 +42,6 @@ class Due(BaseModel):
     after: Literal["detected", "opened", "triage", "containment", "eradication", "recovery", "closed"]
     offset: Offset
 
-
     @property
     def minutes(self) -> int:
         return parse_duration(self.offset)

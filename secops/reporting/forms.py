@@ -95,6 +95,15 @@ def _level_boxes(level: int | None) -> list[tuple[T, bool]]:
     return [(_v(f"Cấp độ {n}", f"Level {n}"), level == n) for n in range(1, 6)]
 
 
+def _discovery_fields(inc: Incident, tz: str, lang: str) -> list[Field]:
+    """Date and time of discovery: the same mandatory (*) pair on Forms 03 and 04."""
+    return [
+        Field("detected_date", _v("Ngày phát hiện sự cố", "Date of discovery"), fmt_date(inc.detected_at, tz), True),
+        Field("detected_time", _v("Thời gian phát hiện", "Time of discovery"), _time_text(inc.detected_at, tz, lang),
+              True),
+    ]
+
+
 def _time_text(value: datetime, tz: str, lang: str) -> str:
     shown = local(value, tz)
     return f"{shown.hour:02d} giờ {shown.minute:02d} phút" if lang == "vi" else f"{shown.hour:02d}:{shown.minute:02d}"
@@ -205,18 +214,7 @@ def form03(session: Session, code: str, org: dict[str, str], lang: str, now: dat
                     "\n".join(x for x in (inc.title, inc.detail) if x),
                     True,
                 ),
-                Field(
-                    "detected_date",
-                    _v("Ngày phát hiện sự cố", "Date of discovery"),
-                    fmt_date(inc.detected_at, tz),
-                    True,
-                ),
-                Field(
-                    "detected_time",
-                    _v("Thời gian phát hiện", "Time of discovery"),
-                    _time_text(inc.detected_at, tz, lang),
-                    True,
-                ),
+                *_discovery_fields(inc, tz, lang),
                 Field(
                     "state",
                     _v("HIỆN TRẠNG SỰ CỐ", "INCIDENT STATUS"),
@@ -372,18 +370,7 @@ def form04(session: Session, code: str, org: dict[str, str], lang: str, now: dat
                     _v("Tên/Mô tả về sự cố", "Name/description of the incident"),
                     "\n".join(x for x in (inc.title, inc.detail) if x),
                 ),
-                Field(
-                    "detected_date",
-                    _v("Ngày phát hiện sự cố", "Date of discovery"),
-                    fmt_date(inc.detected_at, tz),
-                    True,
-                ),
-                Field(
-                    "detected_time",
-                    _v("Thời gian phát hiện", "Time of discovery"),
-                    _time_text(inc.detected_at, tz, lang),
-                    True,
-                ),
+                *_discovery_fields(inc, tz, lang),
                 Field("result", _v("Kết quả xử lý sự cố", "Result of the response"), result),
                 Field(
                     "attachments",
