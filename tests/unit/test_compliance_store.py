@@ -124,6 +124,16 @@ def add_run(
         return run.id
 
 
+def live_waiver(engine: Engine, check: str, host_pattern: str) -> int | None:
+    """A waiver in force for one more day, written straight to the table; returns its id."""
+    with db.session_scope(engine) as s:
+        w = Waiver(check_id=check, host_pattern=host_pattern, reason="r", approver="a",
+                   expires_at=utcnow() + timedelta(days=1), actor="t")
+        s.add(w)
+        s.flush()
+        return w.id
+
+
 def test_waiver_add_validates_audits_and_lints(engine: Engine) -> None:
     seed(engine)
     kw: dict[str, Any] = dict(
@@ -280,18 +290,7 @@ def test_attestation_stores_hashed_evidence(engine: Engine, tmp_path: Path) -> N
 
 def test_summary_scores_latest_run_per_host_with_live_waivers(engine: Engine) -> None:
     seed(engine)
-    with db.session_scope(engine) as s:
-        w = Waiver(
-            check_id="c_root",
-            host_pattern="web-2",
-            reason="r",
-            approver="a",
-            expires_at=utcnow() + timedelta(days=1),
-            actor="t",
-        )
-        s.add(w)
-        s.flush()
-        wid = w.id
+    wid = live_waiver(engine, "c_root", "web-2")
     first = {
         ("web-1", "c_pass"): "fail",
         ("web-2", "c_pass"): "pass",
@@ -336,18 +335,7 @@ def test_summary_scores_latest_run_per_host_with_live_waivers(engine: Engine) ->
 
 def test_diff_sorts_every_change_into_one_bucket(engine: Engine) -> None:
     seed(engine)
-    with db.session_scope(engine) as s:
-        w = Waiver(
-            check_id="c_perm",
-            host_pattern="db-1",
-            reason="r",
-            approver="a",
-            expires_at=utcnow() + timedelta(days=1),
-            actor="t",
-        )
-        s.add(w)
-        s.flush()
-        wid = w.id
+    wid = live_waiver(engine, "c_perm", "db-1")
     a = add_run(
         engine,
         {
