@@ -11,6 +11,8 @@ from secops.cli.app import App, pass_app
 from secops.cli.output import _cell, console, emit, format_option
 from secops.i18n import _
 from secops.inventory import queries, views
+from secops.netscan.queries import host_observations
+from secops.timeutil import local
 
 SYSTEM_COLUMNS = ("code", "name", "owner", "operator", "proposed_level", "status", "approved_level", "hosts")
 HOST_COLUMNS = ("name", "address", "system", "os", "zone", "transport")
@@ -209,9 +211,6 @@ def host_list(app: App, system_code: str | None, fmt: str) -> None:
     with app.session() as session:
         systems = {s.id: s.code for s in queries.list_systems(session) if s.id is not None}
         rows = [views.host_row(h, systems) for h in queries.list_hosts(session, system_code)]
-        from secops.netscan.queries import host_observations  # network scans: last seen, open ports
-        from secops.timeutil import local
-
         seen = host_observations(session, [r["address"] for r in rows])
     for r in rows:  # null when no scan has seen the address
         o = seen.get(r["address"])
