@@ -37,29 +37,40 @@ class ContentStore:
 
     def put_stream(self, stream: BinaryIO, max_bytes: int | None = None) -> Stored:
         """Copy ``stream`` into the store while hashing it; refuse more than ``max_bytes``."""
-        self.root.mkdir(parents=True, exist_ok=True)
         digest, size = hashlib.sha256(), 0
-        fd, tmp_name = tempfile.mkstemp(dir=self.root, prefix=".incoming-")
+        tmp = self.incoming()
         try:
-            with os.fdopen(fd, "wb") as out:
+            with tmp.open("wb") as out:
                 while chunk := stream.read(CHUNK):
                     size += len(chunk)
                     if max_bytes is not None and size > max_bytes:
                         raise InputError(f"file larger than the limit of {max_bytes} bytes")
                     digest.update(chunk)
                     out.write(chunk)
-            target = self.path_for(digest.hexdigest())
-            target.parent.mkdir(parents=True, exist_ok=True)
-            if target.exists():
-                os.unlink(tmp_name)
-            else:
-                os.chmod(tmp_name, stat.S_IRUSR | stat.S_IRGRP)
-                os.replace(tmp_name, target)
-            return Stored(digest.hexdigest(), size, target)
-        except BaseException:
-            if os.path.exists(tmp_name):
-                os.unlink(tmp_name)
-            raise
+            return self.adopt(tmp, digest.hexdigest())
+        finally:
+            tmp.unlink(missing_ok=True)
+
+    def incoming(self) -> Path:
+        """A new empty temporary file inside the store, for a writer that hashes as it goes (then
+        ``adopt``); the caller removes it if it is not adopted."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        fd, name = tempfile.mkstemp(dir=self.root, prefix=".incoming-")
+        os.close(fd)
+        return Path(name)
+
+    def adopt(self, tmp: Path, sha256: str) -> Stored:
+        """Make ``tmp`` (from ``incoming``, whose content hashes to ``sha256``) the stored copy: a rename on
+        the same filesystem; if that content is already stored, ``tmp`` is dropped."""
+        target = self.path_for(sha256)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        size = tmp.stat().st_size
+        if target.exists():
+            tmp.unlink()
+        else:
+            tmp.chmod(stat.S_IRUSR | stat.S_IRGRP)
+            os.replace(tmp, target)
+        return Stored(sha256, size, target)
 
     def put_file(self, source: Path, max_bytes: int | None = None) -> Stored:
         """Store a regular file; symlinks and special files are refused (opened with O_NOFOLLOW)."""

@@ -6,21 +6,19 @@ write lock for the whole scan): ``prepare_scan`` (read-only), ``runner.run`` (no
 
 from __future__ import annotations
 
-import hashlib
-import io
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO
 
 from sqlmodel import Session, select
 
 from secops import audit
-from secops.errors import InputError, NotFoundError
+from secops.errors import NotFoundError
 from secops.i18n import _
 from secops.models.netscan import NetworkScan, ObservedHost
 from secops.models.scope import Scope
-from secops.netscan.ingest import IngestResult, ingest_stream
+from secops.netscan.ingest import IngestResult, ingest
+from secops.netscan.isolated import IsolatedReader
 from secops.netscan.profiles import NmapArguments, Profile, build_arguments, get_profile
 from secops.netscan.runner import RawScan
 from secops.netscan.scope import Resolver, ScanPlan, plan_scan, resolve
@@ -73,7 +71,8 @@ def store_scan(
         raw_size=stored.size,
         actor=actor,
     )
-    result = ingest_stream(session, io.BytesIO(raw.xml), name="nmap output", scan=scan, scope=scope)
+    with IsolatedReader(stored.path, "nmap output", MAX_IMPORT_BYTES) as reader:
+        result = ingest(session, reader, scan=scan, scope=scope)
     _audit(session, actor, "net.scan", result)
     return result
 
@@ -91,22 +90,6 @@ def unreached(session: Session, prepared: PreparedScan, scan: NetworkScan) -> li
     return [address for address in singles if address not in up]
 
 
-class _HashingReader:
-    """A read-through wrapper that hashes what the parser reads (so we know exactly what was imported)."""
-
-    def __init__(self, fh: IO[bytes], limit: int) -> None:
-        self.fh, self.limit = fh, limit
-        self.digest, self.size = hashlib.sha256(), 0
-
-    def read(self, size: int = -1) -> bytes:
-        chunk = self.fh.read(size)
-        self.size += len(chunk)
-        if self.size > self.limit:
-            raise InputError(_("file larger than the limit of {limit} bytes").format(limit=self.limit))
-        self.digest.update(chunk)
-        return chunk
-
-
 def import_file(
     session: Session, store: ContentStore, path: Path, *, actor: str, scope_name: str | None = None
 ) -> IngestResult:
@@ -116,18 +99,15 @@ def import_file(
         scope = session.exec(select(Scope).where(Scope.name == scope_name)).first()
         if scope is None:
             raise NotFoundError(_("no scope named {name}").format(name=scope_name))
+    scan = NetworkScan(profile="imported", source="import", filename=path.name, actor=actor, started=utcnow())
+    incoming = store.incoming()  # the helper copies what it parses here: stored bytes = parsed bytes
     try:
-        fh = path.open("rb")
-    except OSError as exc:
-        raise InputError(f"{path}: {exc.strerror}") from exc
-    with fh:
-        reader = _HashingReader(fh, MAX_IMPORT_BYTES)
-        scan = NetworkScan(profile="imported", source="import", filename=path.name, actor=actor, started=utcnow())
-        result = ingest_stream(session, reader, name=str(path), scan=scan, scope=scope)  # type: ignore[arg-type]
-        reader.read()  # hash any trailing bytes after the root element
-    stored = store.put_file(path, max_bytes=MAX_IMPORT_BYTES)
-    if stored.sha256 != reader.digest.hexdigest():
-        raise InputError(_("{path}: the file changed while it was being imported").format(path=path))
+        with IsolatedReader(path, str(path), MAX_IMPORT_BYTES, copy_to=incoming) as reader:
+            result = ingest(session, reader, scan=scan, scope=scope)
+        assert reader.sha256 is not None
+        stored = store.adopt(incoming, reader.sha256)
+    finally:
+        incoming.unlink(missing_ok=True)
     result.scan.raw_sha256, result.scan.raw_size = stored.sha256, stored.size
     session.add(result.scan)
     _audit(session, actor, "net.import", result)

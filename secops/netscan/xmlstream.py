@@ -13,6 +13,7 @@ import json
 import pyexpat
 import re
 import xml.etree.ElementTree as ET
+from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -24,11 +25,9 @@ if pyexpat.version_info < (2, 4, 1):  # pragma: no cover - old platforms only
     raise ImportError("expat >= 2.4.1 is needed to read untrusted XML safely")
 
 WEAK_STRENGTHS = frozenset({"C", "D", "E", "F"})
-PEEK_BYTES = 64 * 1024
+CHUNK_BYTES = 256 * 1024  # per read: few Python round trips, a bounded tree (~1.5 MB) between reads
 _OCTET = r"(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"
 _IPV4 = re.compile(rf"{_OCTET}(\.{_OCTET}){{3}}")
-_CLEAR_AFTER = frozenset({"host", "hosthint", "taskbegin", "taskend", "taskprogress", "output"})
-_WANTED = _CLEAR_AFTER | {"scaninfo", "finished"}
 
 
 @dataclass
@@ -85,17 +84,7 @@ def _tls(script: ET.Element) -> dict[str, Any]:
     return {"versions": versions, "least_strength": least, "weak_ciphers": sorted(weak)}
 
 
-class _Prefixed:
-    """The bytes already read while peeking, then the rest of the stream."""
-
-    def __init__(self, head: bytes, stream: IO[bytes]) -> None:
-        self.head, self.stream = head, stream
-
-    def read(self, size: int = -1) -> bytes:
-        if self.head:
-            head, self.head = self.head, b""
-            return head
-        return self.stream.read(size)
+_StartEvents = Iterator[tuple[str, ET.Element]]  # what read_events() yields with events=("start",)
 
 
 class NmapXmlReader:
@@ -110,63 +99,65 @@ class NmapXmlReader:
         return InputError(f"{self.name}: {message}")
 
     def hosts(self) -> Iterator[HostRecord]:
-        stream = self._check_root()
-        wanted = _WANTED
-        try:
-            # "end" events only: "start" events would double the events handled in Python; most events
-            # (ports, states, services…) are skipped with one set lookup and read with their host.
-            for _event, elem in ET.iterparse(stream, events=("end",)):  # noqa: S314 (see module doc)
-                tag = elem.tag
-                if tag not in wanted:
-                    continue
-                if tag == "host":
-                    self._count += 1
-                    yield self._host(elem)
-                elif tag == "scaninfo":
-                    keys = ("type", "protocol", "numservices", "services")
-                    self.header.scaninfo.append({k: elem.get(k) for k in keys if elem.get(k)})
-                elif tag == "finished":
-                    self.header.finished = _epoch(elem.get("time"))
-                    self.header.exit = elem.get("exit")
-                if tag in _CLEAR_AFTER:
-                    elem.clear()  # leaves an empty shell (~100 bytes) under the root
-        except ET.ParseError as exc:
-            raise self._parse_error(exc) from exc
+        # The first "start" event is the root: it is checked before anything else is read. After that,
+        # events are drained unread (a C loop) and the root's children are read whole once complete —
+        # every child but the last after each chunk, as the last may still be open. A Python step per
+        # <host> instead of one per element.
+        parser: ET.XMLPullParser[ET.Element] = ET.XMLPullParser(events=("start",))
+        root: ET.Element | None = None
+        while True:
+            chunk = self.stream.read(CHUNK_BYTES)
+            try:
+                if chunk:
+                    parser.feed(chunk)
+                else:
+                    parser.close()
+                events = cast(_StartEvents, parser.read_events())
+                if root is None:
+                    first = next(events, None)
+                    if first is not None:
+                        root = self._check_root(first[1])
+                deque(events, maxlen=0)
+            except ET.ParseError as exc:
+                raise self._parse_error(exc) from exc
+            if root is not None:
+                complete = len(root) - 1 if chunk else len(root)
+                if complete > 0:
+                    for child in root[:complete]:
+                        if child.tag == "host":
+                            self._count += 1
+                            yield self._host(child)
+                        else:
+                            self._read_other(child)
+                    del root[:complete]
+            if not chunk:
+                return
 
     def _parse_error(self, exc: ET.ParseError) -> InputError:
         line, column = exc.position
         reason = str(exc).split(": line ")[0]
         return InputError(f"{self.name}:{line}:{column + 1}: malformed or truncated XML ({reason})")
 
-    def _check_root(self) -> _Prefixed:
-        """Read just far enough to see the root element: refuse non-nmap XML before any host is stored."""
-        head = b""
-        peek: ET.XMLPullParser[ET.Element] = ET.XMLPullParser(events=("start",))
-        while True:
-            chunk = self.stream.read(PEEK_BYTES)
-            head += chunk
-            try:
-                if chunk:
-                    peek.feed(chunk)
-                else:
-                    peek.close()
-                events: list[Any] = list(peek.read_events())
-            except ET.ParseError as exc:
-                raise self._parse_error(exc) from exc
-            if events:
-                root = cast(ET.Element, events[0][1])
-                if root.tag != "nmaprun":
-                    raise self._fail(f"not nmap XML output (root element <{root.tag}>, expected <nmaprun>)")
-                self._read_root(root.attrib)
-                return _Prefixed(head, self.stream)
-            if not chunk:
-                raise self._fail("empty document")
+    def _check_root(self, root: ET.Element) -> ET.Element:
+        """Refuse anything but nmap output before a single host is read; keep the run's attributes."""
+        if root.tag != "nmaprun":
+            raise self._fail(f"not nmap XML output (root element <{root.tag}>, expected <nmaprun>)")
+        self.header.command = root.get("args")
+        self.header.nmap_version = root.get("version")
+        self.header.xml_version = root.get("xmloutputversion")
+        self.header.started = _epoch(root.get("start"))
+        return root
 
-    def _read_root(self, attrib: dict[str, str]) -> None:
-        self.header.command = attrib.get("args")
-        self.header.nmap_version = attrib.get("version")
-        self.header.xml_version = attrib.get("xmloutputversion")
-        self.header.started = _epoch(attrib.get("start"))
+    def _read_other(self, child: ET.Element) -> None:
+        """A child of the root that is not a host: scan information and the run's end are kept."""
+        if child.tag == "scaninfo":
+            keys = ("type", "protocol", "numservices", "services")
+            self.header.scaninfo.append({k: v for k in keys if (v := child.get(k))})
+        elif child.tag == "runstats":
+            finished = child.find("finished")
+            if finished is not None:
+                self.header.finished = _epoch(finished.get("time"))
+                self.header.exit = finished.get("exit")
 
     def _host(self, elem: ET.Element) -> HostRecord:
         row: dict[str, Any] = {
@@ -221,27 +212,22 @@ class NmapXmlReader:
 
     def _port(self, elem: ET.Element, address: str | None) -> PortRow:
         """One ``<port>`` as the row the database takes: [observed_host_id (set later), *PORT_FIELDS], JSON
-        columns already encoded (100,000 of these per large file: every step saved here counts)."""
-        attrib = elem.attrib
-        portid, protocol = attrib.get("portid", ""), attrib.get("protocol")
-        if not portid.isdigit() or not protocol or len(portid) > 5 or int(portid) > 65535:
+        columns already encoded. 100,000 of these per large file: every Python step saved here counts."""
+        portid, protocol = elem.get("portid", ""), elem.get("protocol")
+        if not (protocol and portid.isdigit() and len(portid) <= 5 and (number := int(portid)) <= 65535):
             raise self._fail(f"host #{self._count} ({address}): port {portid!r}/{protocol!r} is not valid")
-        row: PortRow = [None, protocol[:8], int(portid), "unknown", None, None, None, None, None, None, None,
-                        None, None, None]  # fmt: skip
+        row: PortRow = [None, protocol[:8], number, "unknown", *_NO_SERVICE]
         scripts: dict[str, str] | None = None
         for child in elem:
             tag = child.tag
             if tag == "state":
-                a = child.attrib
-                row[3], row[4] = (a.get("state") or "unknown")[:32], a.get("reason")
+                row[3], row[4] = (child.get("state") or "unknown")[:32], child.get("reason")
             elif tag == "service":
-                a = child.attrib
-                get = a.get
+                get = child.attrib.get
                 row[5:11] = get("name"), get("product"), get("version"), get("extrainfo"), get("tunnel"), get("method")
                 if len(child):
                     cpe = child.find("cpe")
-                    if cpe is not None:
-                        row[11] = cpe.text
+                    row[11] = None if cpe is None else cpe.text
             elif tag == "script":
                 script_id = str(child.get("id"))
                 scripts = scripts or {}
@@ -251,6 +237,9 @@ class NmapXmlReader:
         if scripts is not None:
             row[12] = _dumps(scripts)
         return row
+
+
+_NO_SERVICE = (None,) * 10
 
 
 def _dumps(value: Any) -> str:
