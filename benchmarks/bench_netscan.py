@@ -111,6 +111,7 @@ def _ours(path: Path) -> int:
     with db.session_scope(engine) as session:
         result = import_file(session, ContentStore(tmp / "store"), path, actor="bench")
     _ours.elapsed = time.perf_counter() - started  # type: ignore[attr-defined]
+    _ours.helper_mb = result.parser_peak_kib / 1024  # type: ignore[attr-defined]
     return result.hosts
 
 
@@ -119,8 +120,9 @@ def child(mode: str, path: Path) -> None:
     started = time.perf_counter()
     count = runner(path)
     elapsed = getattr(runner, "elapsed", time.perf_counter() - started)
-    # Ours parses in a helper process while this one writes: count both peaks, as both run at once.
-    peak_mb = sum(resource.getrusage(who).ru_maxrss for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)) / 1024
+    # Ours parses in a helper process while this one writes: both peaks count, as both run at once. The
+    # helper reports its own (RUSAGE_CHILDREN would include this process's size at the moment it started it).
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 + getattr(runner, "helper_mb", 0.0)
     print(json.dumps({"mode": mode, "seconds": elapsed, "peak_mb": peak_mb, "hosts": count}))
 
 

@@ -39,6 +39,7 @@ class IngestResult:
     scan: NetworkScan
     hosts: int
     ports: int
+    parser_peak_kib: int = 0  # the parser helper's peak resident memory, when it ran in one
 
 
 class _ScopeMatcher:

@@ -9,7 +9,7 @@ helper runs as the same user; it is a boundary for failures, not a sandbox.)
 The helper reads the file once: it hashes the bytes as it parses them and can write them into the content
 store's incoming file, so what is stored is exactly what was parsed. It sends length-prefixed ``marshal``
 frames on its stdout (the fastest encoding between two copies of the same interpreter): ``("hosts",
-[(row, ports), …])`` per batch, then ``("end", header, sha256, size)``, ``("error", message)`` or
+[(row, ports), …])`` per batch, then ``("end", header, sha256, size, peak_kib)``, ``("error", message)`` or
 ``("too-large", limit)``. ``python -m secops.netscan.isolated FILE`` runs it by hand (exit 2: refused).
 """
 
@@ -41,6 +41,7 @@ from secops.netscan.xmlstream import HostRecord, NmapXmlReader, ScanHeader
 
 BATCH_HOSTS = 1000
 MEMORY_LIMIT = 2 * 1024**3  # the helper's address space; the streaming reader needs a few tens of MB
+CPU_LIMIT = 3600  # seconds of CPU: a 4 GiB file needs a few minutes; this only stops a runaway helper
 STDERR_KEPT = 2000
 
 
@@ -114,6 +115,8 @@ def _send(out: IO[bytes], frame: tuple[Any, ...]) -> None:
 def _receive(stream: IO[bytes]) -> tuple[Any, ...]:
     """One frame; EOFError when the helper stopped before writing it whole."""
     size = int.from_bytes(stream.read(8), "big")
+    if size > MEMORY_LIMIT:  # no helper can have built a frame that large: the stream is corrupt
+        raise EOFError
     data = stream.read(size) if size else b""
     if not data or len(data) != size:
         raise EOFError
@@ -124,6 +127,7 @@ def _receive(stream: IO[bytes]) -> tuple[Any, ...]:
 def serve(path: str, name: str, limit: int, out: IO[bytes], copy_to: str | None = None) -> int:
     """The helper's side: parse ``path``, write frames to ``out``; 2 when the file is refused."""
     resource.setrlimit(resource.RLIMIT_AS, (MEMORY_LIMIT, MEMORY_LIMIT))
+    resource.setrlimit(resource.RLIMIT_CPU, (CPU_LIMIT, CPU_LIMIT))
     gc.disable()  # millions of short-lived objects and no cycles: the collector would only rescan them
     try:
         with _open_regular(path, name) as fh, open(copy_to, "wb") if copy_to else nullcontext() as copy:
@@ -148,8 +152,18 @@ def serve(path: str, name: str, limit: int, out: IO[bytes], copy_to: str | None 
         _send(out, ("error", f"{name}: {exc.strerror}"))
         return 2
     header = {k: v.isoformat() if isinstance(v, datetime) else v for k, v in asdict(reader.header).items()}
-    _send(out, ("end", header, sha256, source.size))
+    _send(out, ("end", header, sha256, source.size, _peak_kib()))
     return 0
+
+
+def _peak_kib() -> int:
+    """This process's own peak resident memory. Not ``ru_maxrss``: after a vfork the exec'd child inherits
+    its parent's peak there."""
+    try:
+        with open("/proc/self/status") as status:
+            return next((int(line.split()[1]) for line in status if line.startswith("VmHWM:")), 0)
+    except OSError:
+        return 0
 
 
 class IsolatedReader:
@@ -164,6 +178,7 @@ class IsolatedReader:
         self.header = ScanHeader()
         self.sha256: str | None = None
         self.size = 0
+        self.peak_kib = 0  # the helper's peak resident memory, for benchmarks and diagnostics
         self._proc: subprocess.Popen[bytes] | None = None
         self._stderr: IO[bytes] | None = None
 
@@ -209,7 +224,7 @@ class IsolatedReader:
                     yield HostRecord(row, ports)
             elif kind == "end":
                 self.header = _header(frame[1])
-                self.sha256, self.size = frame[2], frame[3]
+                self.sha256, self.size, self.peak_kib = frame[2], frame[3], frame[4]
                 return
             elif kind == "too-large":
                 message = _("file larger than the limit of {limit} bytes").format(limit=frame[1])
@@ -221,8 +236,8 @@ class IsolatedReader:
         """The helper stopped without its last frame: killed, out of memory, or a bug; say what it said."""
         code = proc.wait()
         assert self._stderr is not None
-        self._stderr.seek(0)
-        said = self._stderr.read().decode("utf-8", "replace").strip()[-STDERR_KEPT:] or "no message"
+        self._stderr.seek(max(0, self._stderr.seek(0, os.SEEK_END) - STDERR_KEPT))
+        said = self._stderr.read().decode("utf-8", "replace").strip() or "no message"
         return InputError(f"{self.name}: the nmap XML parser process failed (exit {code}): {said}")
 
 

@@ -73,6 +73,7 @@ def store_scan(
     )
     with IsolatedReader(stored.path, "nmap output", MAX_IMPORT_BYTES) as reader:
         result = ingest(session, reader, scan=scan, scope=scope)
+    result.parser_peak_kib = reader.peak_kib
     _audit(session, actor, "net.scan", result)
     return result
 
@@ -106,6 +107,7 @@ def import_file(
             result = ingest(session, reader, scan=scan, scope=scope)
         assert reader.sha256 is not None
         stored = store.adopt(incoming, reader.sha256)
+        result.parser_peak_kib = reader.peak_kib
     finally:
         incoming.unlink(missing_ok=True)
     result.scan.raw_sha256, result.scan.raw_size = stored.sha256, stored.size

@@ -94,6 +94,7 @@ class NmapXmlReader:
         self.stream, self.name = stream, name
         self.header = ScanHeader()
         self._count = 0
+        self._port_numbers: dict[str, int] = {}
 
     def _fail(self, message: str) -> InputError:
         return InputError(f"{self.name}: {message}")
@@ -210,12 +211,19 @@ class NmapXmlReader:
             raise self._fail(f"host #{self._count}: {address!r} is not an IP address") from exc
         return HostRecord(row, ports)
 
+    def _port_number(self, portid: str, protocol: str, address: str | None) -> int:
+        if not (protocol and portid.isdigit() and len(portid) <= 5 and int(portid) <= 65535):
+            raise self._fail(f"host #{self._count} ({address}): port {portid!r}/{protocol!r} is not valid")
+        self._port_numbers[portid] = number = int(portid)
+        return number
+
     def _port(self, elem: ET.Element, address: str | None) -> PortRow:
         """One ``<port>`` as the row the database takes: [observed_host_id (set later), *PORT_FIELDS], JSON
         columns already encoded. 100,000 of these per large file: every Python step saved here counts."""
-        portid, protocol = elem.get("portid", ""), elem.get("protocol")
-        if not (protocol and portid.isdigit() and len(portid) <= 5 and (number := int(portid)) <= 65535):
-            raise self._fail(f"host #{self._count} ({address}): port {portid!r}/{protocol!r} is not valid")
+        portid, protocol = elem.get("portid", ""), elem.get("protocol", "")
+        number = self._port_numbers.get(portid)  # a few distinct ports recur: int() costs 3× a lookup
+        if number is None or not protocol:
+            number = self._port_number(portid, protocol, address)
         row: PortRow = [None, protocol[:8], number, "unknown", *_NO_SERVICE]
         scripts: dict[str, str] | None = None
         for child in elem:

@@ -57,6 +57,7 @@ def test_batches_and_trailing_bytes_are_all_kept(tmp_path: Path) -> None:
     assert len(records) == BATCH_HOSTS * 2 + 7 and all(len(ports) == 2 for _, ports in records)
     assert copy.read_bytes() == path.read_bytes()
     assert reader.sha256 == hashlib.sha256(path.read_bytes()).hexdigest()
+    assert 5_000 < reader.peak_kib < 100_000  # its own resident peak, in KiB: tens of MB, not the file's size
 
 
 def test_refusals_name_the_file(tmp_path: Path, english: None) -> None:
