@@ -1,8 +1,9 @@
 """Named nmap profiles: the only way arguments reach nmap (never a free-form string from the user).
 
 Every profile gets ``-n`` (no reverse DNS: the resolver lies outside the scope) unless the operator asks
-for names. Without root, raw-socket scans are impossible: TCP profiles fall back to a connect scan
-(``-sT``) and say so; the UDP profile cannot run at all.
+for names. Without raw sockets (not root, or root without CAP_NET_RAW) TCP profiles fall back to a
+connect scan (``-sT``) with ``--unprivileged`` (nmap would otherwise trust uid 0) and say so; the UDP
+profile cannot run at all.
 """
 
 from __future__ import annotations
@@ -18,9 +19,9 @@ TLS_PORTS = "443,465,636,853,989,990,992,993,994,995,3269,5061,6697,8443,9443"
 @dataclass(frozen=True)
 class Profile:
     name: str
-    args: tuple[str, ...]  # as root
+    args: tuple[str, ...]  # with raw sockets
     description: str
-    raw_scan: str | None = "-sS"  # the root-only scan type replaced by -sT without root
+    raw_scan: str | None = "-sS"  # the raw-socket scan type, replaced by -sT without raw sockets
     needs_root: bool = False
     timeout: int = 3600
 
@@ -63,19 +64,22 @@ def get_profile(name: str) -> Profile:
 
 
 def build_arguments(
-    profile: Profile, *, is_root: bool, resolve_names: bool = False, ipv6: bool = False
+    profile: Profile, *, privileged: bool, resolve_names: bool = False, ipv6: bool = False
 ) -> NmapArguments:
-    """The argument list for ``profile`` (targets excluded), with notes to show the operator."""
+    """The argument list for ``profile`` (targets excluded), with notes to show the operator.
+
+    ``privileged``: raw sockets are allowed (``service.raw_sockets_allowed``)."""
     notes: list[str] = []
-    if profile.needs_root and not is_root:
+    if profile.needs_root and not privileged:
         raise InputError(_("profile {name} needs root (raw sockets); run it as root").format(name=profile.name))
     args = list(profile.args)
-    if not is_root:
+    if not privileged:
         if profile.raw_scan is not None:
             args = ["-sT" if a == profile.raw_scan else a for a in args]
-            notes.append(_("not running as root: using a TCP connect scan (-sT) instead of a SYN scan"))
+            notes.append(_("no raw sockets (not root, or no CAP_NET_RAW): using a TCP connect scan (-sT)"))
         elif profile.name == "discovery":
-            notes.append(_("not running as root: discovery uses TCP connect probes instead of ARP/ICMP"))
+            notes.append(_("no raw sockets (not root, or no CAP_NET_RAW): discovery uses TCP connect probes"))
+        args.append("--unprivileged")
     if ipv6:
         args.insert(0, "-6")
     args.append("-T4")

@@ -7,6 +7,7 @@ write lock for the whole scan): ``prepare_scan`` (read-only), ``runner.run`` (no
 from __future__ import annotations
 
 import os
+import socket
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -35,8 +36,17 @@ class PreparedScan:
     arguments: NmapArguments
 
 
-def is_root() -> bool:
-    return os.geteuid() == 0
+def raw_sockets_allowed() -> bool:
+    """Whether nmap can send raw packets from here: root *with* CAP_NET_RAW. A container may run as root
+    without it, and nmap, seeing uid 0, would then try a SYN scan and fail; so we open a raw socket (and
+    send nothing) to find out."""
+    if os.geteuid() != 0:
+        return False
+    try:
+        socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_TCP).close()
+    except OSError:
+        return False
+    return True
 
 
 def prepare_scan(
@@ -45,14 +55,17 @@ def prepare_scan(
     profile_name: str,
     *,
     resolve_names: bool = False,
-    root: bool | None = None,
+    privileged: bool | None = None,
     resolver: Resolver = resolve,
 ) -> PreparedScan:
     """Check targets against scopes and build nmap's arguments; raises before anything runs."""
     profile = get_profile(profile_name)
     plan = plan_scan(session, targets, resolver)
     arguments = build_arguments(
-        profile, is_root=is_root() if root is None else root, resolve_names=resolve_names, ipv6=plan.ipv6
+        profile,
+        privileged=raw_sockets_allowed() if privileged is None else privileged,
+        resolve_names=resolve_names,
+        ipv6=plan.ipv6,
     )
     return PreparedScan(plan, profile, arguments)
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+import shutil
+import sqlite3
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -136,3 +139,22 @@ def test_a_named_address_that_does_not_answer_is_incomplete(target, srun) -> Non
     assert result.exit_code == 3
     assert f"incomplete: not reached: {silent}" in result.stderr
     assert as_json(result.stdout)["hosts"] == []  # nmap lists down hosts only with -v
+
+
+@pytest.mark.skipif(shutil.which("setpriv") is None, reason="needs setpriv (util-linux)")
+def test_without_raw_sockets_a_connect_scan_finds_the_same_ports(target, srun) -> None:
+    """Root without CAP_NET_RAW, as in a locked-down container: nmap, seeing uid 0, would try -sS and fail."""
+    host, _ = target
+    drop = "-net_raw,-net_admin"
+    command = [
+        "setpriv", f"--bounding-set={drop}", f"--inh-caps={drop}", "--",
+        sys.executable, "-m", "secops", "--db", srun.db_url, "--home", str(srun.home), "--lang", "en",
+        "net", "scan", host.address, "--format", "json",
+    ]  # fmt: skip
+    result = subprocess.run(command, capture_output=True, text=True, timeout=300, check=False)
+    assert result.returncode == 0, result.stderr
+    assert open_ports(json.loads(result.stdout)) == [(22, "tcp", "ssh", None, None), (80, "tcp", "http", None, None)]
+    assert result.stderr == "note: no raw sockets (not root, or no CAP_NET_RAW): using a TCP connect scan (-sT)\n"
+    with sqlite3.connect(srun.db_url.removeprefix("sqlite:///")) as conn:
+        (nmap_command,) = conn.execute("SELECT command FROM network_scan").fetchone()
+    assert "-sT --top-ports 1000 --unprivileged -T4 -n" in nmap_command and "-sS" not in nmap_command

@@ -116,17 +116,18 @@ def test_profiles_always_pass_n_and_fall_back_without_root() -> None:
     for profile in PROFILES.values():
         if profile.needs_root:
             continue
-        for root in (True, False):
-            args = build_arguments(profile, is_root=root).args
+        for privileged in (True, False):
+            args = build_arguments(profile, privileged=privileged).args
             assert "-n" in args
-            assert ("-sS" in args) is (root and profile.raw_scan == "-sS")
-    built = build_arguments(PROFILES["top-ports"], is_root=False)
-    assert built.args == ["-sT", "--top-ports", "1000", "-T4", "-n"]
-    assert built.notes == ["not running as root: using a TCP connect scan (-sT) instead of a SYN scan"]
-    assert build_arguments(PROFILES["services"], is_root=True, resolve_names=True).args == [
+            assert ("-sS" in args) is (privileged and profile.raw_scan == "-sS")
+            assert ("--unprivileged" in args) is not privileged  # nmap would otherwise trust uid 0
+    built = build_arguments(PROFILES["top-ports"], privileged=False)
+    assert built.args == ["-sT", "--top-ports", "1000", "--unprivileged", "-T4", "-n"]
+    assert built.notes == ["no raw sockets (not root, or no CAP_NET_RAW): using a TCP connect scan (-sT)"]
+    assert build_arguments(PROFILES["services"], privileged=True, resolve_names=True).args == [
         "-sS", "-sV", "--top-ports", "1000", "-T4"
     ]  # fmt: skip
-    assert build_arguments(PROFILES["discovery"], is_root=True, ipv6=True).args == ["-6", "-sn", "-T4", "-n"]
-    assert "ssl-enum-ciphers" in build_arguments(PROFILES["tls"], is_root=True).args
+    assert build_arguments(PROFILES["discovery"], privileged=True, ipv6=True).args == ["-6", "-sn", "-T4", "-n"]
+    assert "ssl-enum-ciphers" in build_arguments(PROFILES["tls"], privileged=True).args
     with pytest.raises(InputError, match="profile udp-common needs root"):
-        build_arguments(PROFILES["udp-common"], is_root=False)
+        build_arguments(PROFILES["udp-common"], privileged=False)
