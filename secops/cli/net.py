@@ -24,7 +24,12 @@ def net() -> None:
     """Network inventory scans (nmap) inside declared scopes."""
 
 
-def _show_scan(app: App, scan_id: int, fmt: str) -> None:
+SUMMARY_ROWS = 50  # hosts in the table printed after a scan or an import; `net show` prints them all
+
+
+def _show_scan(app: App, scan_id: int, fmt: str, limit: int | None = None) -> None:
+    """The scan as a table (at most ``limit`` hosts: a 10,000-host table takes longer to print than to
+    import) or as JSON/CSV (always whole)."""
     with app.session() as session:
         payload = queries.scan_payload(session, queries.get_scan(session, scan_id))
     rows = [
@@ -47,7 +52,15 @@ def _show_scan(app: App, scan_id: int, fmt: str) -> None:
         ("hostnames", _("Names")),
         ("ports", _("Open ports")),
     ]
-    emit(rows, columns, fmt, title=title, data=payload)
+    if fmt != "table" or limit is None or len(rows) <= limit:
+        emit(rows, columns, fmt, title=title, data=payload)
+        return
+    emit(rows[:limit], columns, fmt, title=title)
+    click.echo(
+        _("{shown} of {total} hosts shown; all of them: secops net show {id}").format(
+            shown=limit, total=len(rows), id=scan_id
+        )
+    )
 
 
 @net.command("scan")
@@ -94,7 +107,7 @@ def scan_cmd(
         scan_id = result.scan.id
         missed = service.unreached(session, prepared, result.scan)
     assert scan_id is not None
-    _show_scan(app, scan_id, fmt)
+    _show_scan(app, scan_id, fmt, limit=SUMMARY_ROWS)
     if missed:
         click.echo(_("incomplete: not reached: {addresses}").format(addresses=", ".join(missed)), err=True)
         raise click.exceptions.Exit(3)
@@ -113,7 +126,7 @@ def import_cmd(app: App, file: Path, scope_name: str | None, fmt: str) -> None:
         )
         scan_id = result.scan.id
     assert scan_id is not None
-    _show_scan(app, scan_id, fmt)
+    _show_scan(app, scan_id, fmt, limit=SUMMARY_ROWS)
 
 
 @net.command("list")

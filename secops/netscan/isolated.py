@@ -22,6 +22,7 @@ import marshal
 import os
 import queue
 import resource
+import site
 import stat
 import subprocess
 import sys
@@ -183,17 +184,13 @@ class IsolatedReader:
         self._stderr: IO[bytes] | None = None
 
     def __enter__(self) -> IsolatedReader:
-        # The helper imports this very copy of secops (-P: never one from the current directory).
-        package_root = str(Path(secops.__file__).resolve().parent.parent)
-        path_list = [package_root, *filter(None, [os.environ.get("PYTHONPATH")])]
-        env = {**os.environ, "PYTHONPATH": os.pathsep.join(path_list)}
         command = [sys.executable, "-P", "-m", __name__, str(self.path), self.name, str(self.limit)]
         if self.copy_to is not None:
             command.append(str(self.copy_to))
         self._stderr = tempfile.TemporaryFile()
         # A fixed command without a shell; the file name is one argument and never an option (after -m).
         self._proc = subprocess.Popen(
-            command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=self._stderr, env=env
+            command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=self._stderr, env=_helper_env()
         )
         return self
 
@@ -239,6 +236,16 @@ class IsolatedReader:
         self._stderr.seek(max(0, self._stderr.seek(0, os.SEEK_END) - STDERR_KEPT))
         said = self._stderr.read().decode("utf-8", "replace").strip() or "no message"
         return InputError(f"{self.name}: the nmap XML parser process failed (exit {code}): {said}")
+
+
+def _helper_env() -> dict[str, str]:
+    """The helper imports this very copy of secops, and never one from the current directory (``-P``). An
+    installed copy the interpreter finds by itself; a source checkout goes on PYTHONPATH."""
+    root = Path(secops.__file__).resolve().parent.parent
+    site_dirs = {Path(p).resolve() for p in [*site.getsitepackages(), site.getusersitepackages()]}
+    if root in site_dirs:
+        return dict(os.environ)
+    return {**os.environ, "PYTHONPATH": os.pathsep.join([str(root), *filter(None, [os.environ.get("PYTHONPATH")])])}
 
 
 def _header(data: dict[str, Any]) -> ScanHeader:

@@ -242,3 +242,18 @@ def test_host_list_shows_last_seen_and_open_ports(run) -> None:
     ports = [(row["name"], row["open_ports"]) for row in data]
     assert ports == [("app", ["22/tcp", "80/tcp", "443/tcp"]), ("gone", None)]
     assert data[0]["last_seen"].endswith("+00:00") and data[1]["last_seen"] is None
+
+
+def test_a_big_import_prints_a_short_table_and_show_prints_all(run, tmp_path: Path) -> None:
+    path = tmp_path / "sixty.xml"
+    write_xml(path, 60, 1)
+    result = run("net", "import", str(path))
+    assert result.exit_code == 0, result.output
+    listed = [line.split()[1] for line in result.stdout.splitlines() if line.startswith("│ 127.")]
+    assert listed == [f"127.1.0.{i}" for i in range(1, 51)]
+    assert result.stdout.splitlines()[-1] == "50 of 60 hosts shown; all of them: secops net show 1"
+    shown = run("net", "show", "1")
+    assert [line.split()[1] for line in shown.stdout.splitlines() if line.startswith("│ 127.")] == [
+        f"127.1.0.{i}" for i in range(1, 61)
+    ]
+    assert len(as_json(run("net", "import", str(path), "--format", "json").stdout)["hosts"]) == 60
