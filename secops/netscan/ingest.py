@@ -22,7 +22,7 @@ from secops.models.scope import Scope
 from secops.netscan.xmlstream import PORT_FIELDS, HostRecord, ScanHeader
 from secops.timeutil import utcnow
 
-BATCH_HOSTS = 1000
+BATCH_HOSTS = 250  # hosts per bulk write: the write after the last host (the import's tail) stays short
 ROWS_PER_STATEMENT = 50  # 14 columns × 50 rows stays far below every driver's parameter limit
 
 

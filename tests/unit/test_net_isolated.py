@@ -12,7 +12,8 @@ import pytest
 from benchmarks.bench_netscan import write_xml
 from secops.errors import InputError
 from secops.i18n import current_language, set_language
-from secops.netscan.isolated import BATCH_HOSTS, IsolatedReader
+from secops.netscan.isolated import IsolatedReader
+from secops.netscan.parsehelper import BATCH_HOSTS
 from secops.netscan.xmlstream import NmapXmlReader
 from secops.store import ContentStore
 from tests.fixtures.nmap.helpers import fixture
