@@ -1,9 +1,10 @@
 """Streaming reader of nmap XML: one host at a time, constant memory, any nmap version since 4.x.
 
-``iterparse`` hands us each finished ``<host>``; we turn it into plain row dicts and clear the tree, so
-a 100,000-host file costs what one host costs. The standard library parser is used on purpose: expat
-≥ 2.4.1 (checked below) refuses billion-laughs and quadratic-blowup documents, and ElementTree never
-fetches external entities, which is what defusedxml would add — at the price of a pure-Python parser.
+An ``XMLPullParser`` is fed 256 KiB at a time; each ``<host>`` the root holds once complete is turned into
+plain rows and dropped from the tree, so a 100,000-host file costs what one host costs. The standard library
+parser is used on purpose: expat ≥ 2.4.1 (checked below) refuses billion-laughs and quadratic-blowup
+documents, and ElementTree never fetches external entities, which is what defusedxml would add — at the
+price of a pure-Python parser. Imports run this in a helper process (``parsehelper``).
 """
 
 from __future__ import annotations
