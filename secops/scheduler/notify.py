@@ -34,6 +34,7 @@ from sqlmodel import col, select
 
 from secops import db
 from secops.errors import ConfigError
+from secops.i18n import _
 from secops.models.schedule import NotificationSent
 from secops.timeutil import utcnow
 
@@ -140,6 +141,45 @@ def forget(engine: Engine, keys: Iterable[str]) -> None:
             session.execute(delete(NotificationSent).where(col(NotificationSent.key).in_(wanted)))
 
 
+DIGEST_KINDS = ("check_failed", "unknown_host")  # come many at once, after one check run or one scan
+
+
+def _digest_subject(kind: str, count: int) -> str:
+    if kind == "check_failed":
+        return _("{count} checks of high or critical severity newly failing").format(count=count)
+    return _("{count} new hosts not in the inventory").format(count=count)
+
+
+def mails(pending: list[Notice]) -> list[tuple[Notice, list[str]]]:
+    """The e-mails for ``pending``, each with the notice keys it carries: one per notice, except that
+    several new notices of a ``DIGEST_KINDS`` kind go out as one message (a first check run on fifty hosts
+    must not send hundreds of mails). The webhook still gets one POST per notice: machines sort them."""
+    single: list[tuple[Notice, list[str]]] = []
+    grouped: dict[str, list[Notice]] = {}
+    for notice in pending:
+        if notice.kind in DIGEST_KINDS:
+            grouped.setdefault(notice.kind, []).append(notice)
+        else:
+            single.append((notice, [notice.key]))
+    for kind, group in grouped.items():
+        if len(group) == 1:
+            single.append((group[0], [group[0].key]))
+            continue
+        text = "\n\n".join(f"- {n.subject}\n  {n.text}" for n in group)
+        digest = Notice(f"digest:{kind}", kind, _digest_subject(kind, len(group)), text)
+        single.append((digest, [n.key for n in group]))
+    return single
+
+
+def _attempt(channel: str, what: str, send: Callable[[], None]) -> bool:
+    try:
+        send()
+    except Exception as exc:  # a mail server or hook being down must not stop the scheduler
+        log.warning("notification %s over %s failed: %s", what, channel, exc)
+        return False
+    return True
+
+
 def deliver(engine: Engine, config: NotifyConfig, notices: Iterable[Notice]) -> list[str]:
     """Send each new notice on every channel; a notice counts as sent when one channel took it.
 
@@ -148,28 +188,27 @@ def deliver(engine: Engine, config: NotifyConfig, notices: Iterable[Notice]) -> 
     if not pending or (config.smtp is None and config.webhook is None):
         return []
     done = already_sent(engine, (n.key for n in pending))
+    pending = [n for n in pending if n.key not in done]
+    channels: dict[str, list[str]] = {n.key: [] for n in pending}
+    if config.webhook is not None:
+        for notice in pending:
+            if _attempt("webhook", notice.key, partial(send_webhook, config.webhook, notice)):
+                channels[notice.key].append("webhook")
+    if config.smtp is not None:
+        for mail, keys in mails(pending):
+            if _attempt("smtp", mail.key, partial(send_email, config.smtp, mail)):
+                for key in keys:
+                    channels[key].append("smtp")
     sent: list[str] = []
     for notice in pending:
-        if notice.key in done:
-            continue
-        channels = []
-        senders: list[tuple[str, Callable[[], None]]] = []
-        if config.smtp is not None:
-            senders.append(("smtp", partial(send_email, config.smtp, notice)))
-        if config.webhook is not None:
-            senders.append(("webhook", partial(send_webhook, config.webhook, notice)))
-        for name, send in senders:
-            try:
-                send()
-                channels.append(name)
-            except Exception as exc:  # a mail server or hook being down must not stop the scheduler
-                log.warning("notification %s over %s failed: %s", notice.key, name, exc)
-        if not channels:
+        if not channels[notice.key]:
             continue
         try:
             with db.session_scope(engine) as session:
                 session.add(
-                    NotificationSent(key=notice.key, kind=notice.kind, subject=notice.subject[:300], channels=channels)
+                    NotificationSent(
+                        key=notice.key, kind=notice.kind, subject=notice.subject[:300], channels=channels[notice.key]
+                    )
                 )
             sent.append(notice.key)
         except IntegrityError:

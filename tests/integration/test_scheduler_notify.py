@@ -247,3 +247,46 @@ def test_new_high_failures_and_unknown_hosts_notify_once(
         assert isinstance(json.loads(scan.output)["result"]["scan"], int)
     unknown = [p for p in posts if p["kind"] == "unknown_host"]
     assert [(p["key"], p["data"]["address"]) for p in unknown] == [("unknown-host:lo2:127.0.0.2", "127.0.0.2")]
+
+
+def test_many_new_notices_of_one_kind_make_one_mail(
+    sqlite_run: Cli, smtp: tuple[Sink, int], webhook: tuple[list[dict[str, Any]], int]
+) -> None:
+    """Three checks failing after one run: one e-mail listing them; the webhook still gets each one."""
+    from secops.i18n import current_language, set_language
+    from secops.scheduler import notify
+
+    run, (sink, smtp_port), (posts, hook_port) = sqlite_run, smtp, webhook
+    config = notify.load_config(
+        {"smtp": {"host": "127.0.0.1", "port": smtp_port, "from": "secops@x.vn", "to": ["soc@x.vn"], "timeout": 5},
+         "webhook": {"url": f"http://127.0.0.1:{hook_port}/h", "timeout": 5}}
+    )  # fmt: skip
+    failing = [
+        notify.Notice(f"check-fail:web{i}:ssh_root_login", "check_failed", f"high check failing on web{i}: ssh",
+                      f"Check run 7: ssh_root_login fails on web{i} (high).")
+        for i in (1, 2, 3)
+    ]  # fmt: skip
+    overdue = notify.Notice("deadline:SC-1:notification:overdue", "deadline", "Overdue: notification", "Overdue.")
+    engine = db.make_engine(run.db_url)
+    db.upgrade(engine)
+    before = current_language()
+    set_language("en")
+    try:
+        sent = notify.deliver(engine, config, [*failing, overdue])
+        again = notify.deliver(engine, config, [*failing, overdue])
+    finally:
+        set_language(before)
+        engine.dispose()
+    assert sent == [n.key for n in [*failing, overdue]] and again == []
+    assert [p["key"] for p in posts] == sent  # one POST per notice
+    subjects = [mail["Subject"] for _, mail in sink.mails]
+    assert subjects == [
+        "[secops] Overdue: notification",
+        "[secops] 3 checks of high or critical severity newly failing",
+    ]
+    body = sink.mails[1][1].get_payload(decode=True).decode()
+    assert body.splitlines() == [
+        "- high check failing on web1: ssh", "  Check run 7: ssh_root_login fails on web1 (high).", "",
+        "- high check failing on web2: ssh", "  Check run 7: ssh_root_login fails on web2 (high).", "",
+        "- high check failing on web3: ssh", "  Check run 7: ssh_root_login fails on web3 (high).",
+    ]  # fmt: skip
