@@ -6,6 +6,7 @@ content twice keeps one copy. Callers record the digest; ``verify`` re-hashes a 
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import os
 import stat
@@ -17,6 +18,21 @@ from typing import BinaryIO
 from secops.errors import InputError
 
 CHUNK = 1 << 20
+
+
+def open_regular(path: Path | str, name: str | None = None) -> BinaryIO:
+    """Open a file to read, refusing symbolic links (``O_NOFOLLOW``) and anything but a regular file —
+    ``O_NONBLOCK`` so that a FIFO is refused instead of blocking the open. ``name`` labels errors."""
+    label = name or str(path)
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except OSError as exc:
+        reason = "symbolic links are refused" if exc.errno == errno.ELOOP else exc.strerror
+        raise InputError(f"{label}: cannot read ({reason})") from exc
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        raise InputError(f"{label}: not a regular file")
+    return os.fdopen(fd, "rb")
 
 
 @dataclass(frozen=True)
@@ -73,14 +89,8 @@ class ContentStore:
         return Stored(sha256, size, target)
 
     def put_file(self, source: Path, max_bytes: int | None = None) -> Stored:
-        """Store a regular file; symlinks and special files are refused (opened with O_NOFOLLOW)."""
-        try:
-            fd = os.open(source, os.O_RDONLY | os.O_NOFOLLOW)
-        except OSError as exc:
-            raise InputError(f"{source}: cannot read ({exc.strerror}; symbolic links are refused)") from exc
-        with os.fdopen(fd, "rb") as fh:
-            if not stat.S_ISREG(os.fstat(fh.fileno()).st_mode):
-                raise InputError(f"{source}: not a regular file")
+        """Store a regular file; symlinks and special files are refused (see ``open_regular``)."""
+        with open_regular(source) as fh:
             return self.put_stream(fh, max_bytes)
 
     def put_bytes(self, data: bytes) -> Stored:

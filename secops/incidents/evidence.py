@@ -10,7 +10,6 @@ from __future__ import annotations
 import hashlib
 import os
 import re
-import stat
 from pathlib import Path
 
 from sqlmodel import Session, col, select
@@ -48,19 +47,6 @@ def safe_name(name: str) -> str:
     ):
         raise InputError(f"unsafe evidence name {name!r}: use a plain file name without directories")
     return name
-
-
-def _ingest(store: ContentStore, path: Path, max_bytes: int | None) -> tuple[str, int]:
-    try:
-        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
-    except OSError as exc:
-        raise InputError(f"{path}: cannot read ({exc.strerror}; symbolic links are refused)") from exc
-    if not stat.S_ISREG(os.fstat(fd).st_mode):
-        os.close(fd)
-        raise InputError(f"{path}: not a regular file")
-    with os.fdopen(fd, "rb") as fh:
-        stored = store.put_stream(fh, max_bytes)
-    return stored.sha256, stored.size
 
 
 def get_evidence(session: Session, incident: Incident, ref: str) -> Evidence:
@@ -145,7 +131,7 @@ def add_evidence(
     if not description.strip():
         raise InputError("describe the evidence with --description")
     label = safe_name(name if name is not None else path.name)
-    sha256, size = _ingest(store, path, max_bytes)
+    stored = store.put_file(path, max_bytes)
     incident = timeline.lock_incident(session, code)
     assert incident.id is not None
     number = len(list_evidence(session, incident)) + 1
@@ -154,8 +140,8 @@ def add_evidence(
         incident_id=incident.id,
         number=number,
         name=label,
-        sha256=sha256,
-        size=size,
+        sha256=stored.sha256,
+        size=stored.size,
         description=description,
         collected_by=person,
         collected_at=utcnow(),
@@ -167,7 +153,7 @@ def add_evidence(
         actor,
         incident,
         "evidence_added",
-        {"evidence": f"E{number}", "name": label, "sha256": sha256, "size": size, "description": description},
+        {"evidence": f"E{number}", "name": label, "sha256": ev.sha256, "size": ev.size, "description": description},
     )
     _custody(session, actor, incident, ev, "collected", person, purpose or description)
     return ev

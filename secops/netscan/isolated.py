@@ -23,6 +23,7 @@ from typing import IO, Any
 
 import secops
 from secops.errors import InputError
+from secops.i18n import _
 from secops.netscan import parsehelper
 from secops.netscan.parsehelper import receive
 from secops.netscan.xmlstream import HostRecord, ScanHeader
@@ -68,8 +69,6 @@ class IsolatedReader:
             self._stderr.close()
 
     def hosts(self) -> Iterator[HostRecord]:
-        from secops.i18n import _  # here, not at the top: the helper itself never needs Babel
-
         proc = self._proc
         if proc is None or proc.stdout is None:
             raise RuntimeError("IsolatedReader.hosts() outside its with block")

@@ -11,14 +11,11 @@ little as it can: it starts once per import. By hand: ``python -m secops.netscan
 
 from __future__ import annotations
 
-import errno
 import gc
 import hashlib
 import marshal
-import os
 import queue
 import resource
-import stat
 import sys
 import threading
 from contextlib import nullcontext
@@ -28,6 +25,7 @@ from typing import IO, Any
 
 from secops.errors import InputError
 from secops.netscan.xmlstream import NmapXmlReader
+from secops.store import open_regular
 
 BATCH_HOSTS = 250  # small batches keep the reader busy from early on and the last write short
 MEMORY_LIMIT = 2 * 1024**3  # the helper's address space; the streaming reader needs a few tens of MB
@@ -82,20 +80,6 @@ class _Tee:
         return self.digest.hexdigest()
 
 
-def _open_regular(path: str, name: str) -> IO[bytes]:
-    """Open a regular file for reading; symbolic links and special files are refused."""
-    try:
-        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
-    except OSError as exc:
-        reason = "a symbolic link; links are refused" if exc.errno == errno.ELOOP else exc.strerror
-        raise InputError(f"{name}: cannot read ({reason})") from exc
-    fh = os.fdopen(fd, "rb")
-    if not stat.S_ISREG(os.fstat(fd).st_mode):
-        fh.close()
-        raise InputError(f"{name}: not a regular file")
-    return fh
-
-
 def send(out: IO[bytes], frame: tuple[Any, ...]) -> None:
     data = marshal.dumps(frame)
     out.write(len(data).to_bytes(8, "big") + data)
@@ -119,7 +103,7 @@ def serve(path: str, name: str, limit: int, out: IO[bytes], copy_to: str | None 
     resource.setrlimit(resource.RLIMIT_CPU, (CPU_LIMIT, CPU_LIMIT))
     gc.disable()  # millions of short-lived objects and no cycles: the collector would only rescan them
     try:
-        with _open_regular(path, name) as fh, open(copy_to, "wb") if copy_to else nullcontext() as copy:
+        with open_regular(path, name) as fh, open(copy_to, "wb") if copy_to else nullcontext() as copy:
             source = _Tee(fh, copy, limit, name)
             reader = NmapXmlReader(source, name)  # type: ignore[arg-type]
             batch: list[tuple[dict[str, Any], list[Any]]] = []
