@@ -81,6 +81,18 @@ def scan_hosts(session: Session, scan_id: int) -> list[tuple[ObservedHost, list[
     return [(h, ports.get(h.id or 0, [])) for h in hosts]
 
 
+def port_item(port: ObservedPort) -> dict[str, Any]:
+    """A port as the JSON contract and the reports show it."""
+    return {
+        "port": port.port,
+        "protocol": port.protocol,
+        "state": port.state,
+        "service": port.service,
+        "product": port.product,
+        "version": port.version,
+    }
+
+
 def scan_payload(session: Session, scan: NetworkScan) -> dict[str, Any]:
     """Contract JSON of ``net scan`` / ``net import``."""
     scope = session.get(Scope, scan.scope_id) if scan.scope_id is not None else None
@@ -93,17 +105,7 @@ def scan_payload(session: Session, scan: NetworkScan) -> dict[str, Any]:
                 "address": host.address,
                 "state": host.state,
                 "hostnames": host.hostnames or [],
-                "ports": [
-                    {
-                        "port": p.port,
-                        "protocol": p.protocol,
-                        "state": p.state,
-                        "service": p.service,
-                        "product": p.product,
-                        "version": p.version,
-                    }
-                    for p in ports
-                ],
+                "ports": [port_item(p) for p in ports],
             }
             for host, ports in scan_hosts(session, scan.id or 0)
         ],

@@ -77,6 +77,19 @@ SIGNATURE = _v(
 )
 
 
+def _operator_and_owner(c: dict[str, Any]) -> list[Field]:
+    """The first two lines of the system section, the same in Forms 03 and 04."""
+    return [
+        Field(
+            "operator",
+            _v("Tên đơn vị vận hành hệ thống thông tin", "Operating unit of the system"),
+            "; ".join(c["operators"]),
+            True,
+        ),
+        Field("owner", _v("Cơ quan chủ quản", "Owner agency"), "; ".join(c["owners"])),
+    ]
+
+
 def _reporter(org: dict[str, str]) -> list[Field]:
     return [
         Field(
@@ -183,13 +196,7 @@ def form03(session: Session, code: str, org: dict[str, str], lang: str, now: dat
         Section(
             SYSTEM,
             [
-                Field(
-                    "operator",
-                    _v("Tên đơn vị vận hành hệ thống thông tin", "Operating unit of the system"),
-                    "; ".join(c["operators"]),
-                    True,
-                ),
-                Field("owner", _v("Cơ quan chủ quản", "Owner agency"), "; ".join(c["owners"])),
+                *_operator_and_owner(c),
                 Field("system", _v("Tên hệ thống bị sự cố", "Affected system"), names),
                 Field(
                     "level",
@@ -352,13 +359,7 @@ def form04(session: Session, code: str, org: dict[str, str], lang: str, now: dat
         Section(
             SYSTEM,
             [
-                Field(
-                    "operator",
-                    _v("Tên đơn vị vận hành hệ thống thông tin", "Operating unit of the system"),
-                    "; ".join(c["operators"]),
-                    True,
-                ),
-                Field("owner", _v("Cơ quan chủ quản", "Owner agency"), "; ".join(c["owners"])),
+                *_operator_and_owner(c),
                 Field(
                     "system",
                     _v("Tên hệ thống bị sự cố", "Affected system"),

@@ -19,7 +19,7 @@ from secops.models.compliance import CheckResult
 from secops.models.netscan import NetworkScan
 from secops.models.scope import Scope
 from secops.netscan.diff import diff_scans
-from secops.netscan.queries import get_scan, scan_hosts
+from secops.netscan.queries import get_scan, port_item, scan_hosts
 from secops.netscan.unknowns import find_unknowns
 from secops.reporting.render import Report, language
 from secops.timeutil import DEFAULT_TZ, utcnow
@@ -104,17 +104,7 @@ def build_network(
     rows: list[dict[str, Any]] = []
     host_items = []
     for h, ports in hosts:
-        items = [
-            {
-                "port": p.port,
-                "protocol": p.protocol,
-                "state": p.state,
-                "service": p.service,
-                "product": p.product,
-                "version": p.version,
-            }
-            for p in ports
-        ]
+        items = [port_item(p) for p in ports]
         host_items.append(
             {"address": h.address, "state": h.state, "hostnames": h.hostnames or [], "os": h.os_name, "ports": items}
         )
