@@ -121,7 +121,6 @@ def run_cmd(
     catalog = load_catalog(app)
     with app.session() as session:
         chosen = runs.select_hosts(session, systems, hosts, all_hosts)
-        contexts = {h.name: runs.host_context(session, h) for h in chosen}
     selection = {"systems": list(systems), "hosts": list(hosts), "all": all_hosts, "transport": transport}
     run = runs.execute_run(
         app.engine(),
@@ -129,7 +128,6 @@ def run_cmd(
         app.settings.home,
         catalog,
         chosen,
-        contexts,
         selection=selection,
         transport=transport,
         concurrency=concurrency,

@@ -51,7 +51,6 @@ def run_demo(app: App, console: Console) -> None:
     catalog = load_catalog(extra_dirs=tuple(app.settings.catalogs))
     host = _local_host(app)
     with app.session() as session:
-        contexts = {host.name: runs.host_context(session, host)}
         system = session.get(System, host.system_id) if host.system_id is not None else None
     console.print(_("Checking this machine ({host}) through the local transport…").format(host=host.name))
     run = runs.execute_run(
@@ -60,7 +59,6 @@ def run_demo(app: App, console: Console) -> None:
         app.settings.home,
         catalog,
         [host],
-        contexts,
         selection={"hosts": [host.name], "demo": True},
         transport="local",
     )

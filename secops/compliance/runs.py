@@ -219,7 +219,6 @@ def execute_run(
     home: Path,
     catalog: Any,
     hosts: Sequence[Host],
-    contexts: Mapping[str, HostContext],
     *,
     selection: dict[str, Any],
     transport: str | None = None,
@@ -232,6 +231,7 @@ def execute_run(
 
     with db.session_scope(engine) as session:
         waivers = WaiverIndex.load(session)
+        contexts = {h.name: host_context(session, h) for h in hosts}
     run_id = start_run(engine, actor, kind="collect", selection=selection, hosts_total=len(hosts))
     specs = fact_specs(catalog, [c for h in hosts for c in host_checks(catalog, h.os)])
     targets: list[Target] = []

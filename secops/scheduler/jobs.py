@@ -49,14 +49,12 @@ def _check_run(app: App, schedule: Schedule) -> Outcome:
     catalog = load_catalog(extra_dirs=tuple(app.settings.catalogs))
     with app.session() as session:
         chosen = runs.select_hosts(session, systems, [], target == "all")
-        contexts = {h.name: runs.host_context(session, h) for h in chosen}
     run = runs.execute_run(
         app.engine(),
         app.actor,
         app.settings.home,
         catalog,
         chosen,
-        contexts,
         selection={
             "systems": systems,
             "hosts": [],
