@@ -124,11 +124,15 @@ def add_run(
         return run.id
 
 
+def waiver(check: str, expires_in: timedelta, reason: str = "r", **scope: Any) -> Waiver:
+    """A waiver row (``host_pattern=`` or ``system_id=``) that ends ``expires_in`` from now."""
+    return Waiver(check_id=check, reason=reason, approver="a", expires_at=utcnow() + expires_in, actor="t", **scope)
+
+
 def live_waiver(engine: Engine, check: str, host_pattern: str) -> int | None:
     """A waiver in force for one more day, written straight to the table; returns its id."""
     with db.session_scope(engine) as s:
-        w = Waiver(check_id=check, host_pattern=host_pattern, reason="r", approver="a",
-                   expires_at=utcnow() + timedelta(days=1), actor="t")
+        w = waiver(check, timedelta(days=1), host_pattern=host_pattern)
         s.add(w)
         s.flush()
         return w.id
@@ -162,26 +166,8 @@ def test_waiver_add_validates_audits_and_lints(engine: Engine) -> None:
     with db.session_scope(engine) as s:
         assert [e.action for e in s.exec(select(AuditEvent))] == ["waiver.create"]
         assert lint_waivers(s, CHECKS) == []
-        s.add(
-            Waiver(
-                check_id="c_perm",
-                system_id=ids(s)["S2"],
-                reason="",
-                approver="x",
-                expires_at=utcnow() - timedelta(days=1),
-                actor="t",
-            )
-        )
-        s.add(
-            Waiver(
-                check_id="gone",
-                host_pattern="db-1",
-                reason="r",
-                approver="x",
-                expires_at=utcnow() + timedelta(days=1),
-                actor="t",
-            )
-        )
+        s.add(waiver("c_perm", -timedelta(days=1), reason="", system_id=ids(s)["S2"]))
+        s.add(waiver("gone", timedelta(days=1), host_pattern="db-1"))
     with Session(engine) as s:
         problems = [(p.waiver_id, p.check, p.problem) for p in lint_waivers(s, CHECKS)]
     assert problems == [
@@ -195,36 +181,9 @@ def test_waiver_matching_scope_status_and_expiry(engine: Engine) -> None:
     seed(engine)
     with db.session_scope(engine) as s:
         known = ids(s)
-        s.add(
-            Waiver(
-                check_id="c_root",
-                host_pattern="web-?",
-                reason="r",
-                approver="a",
-                expires_at=utcnow() + timedelta(hours=1),
-                actor="t",
-            )
-        )
-        s.add(
-            Waiver(
-                check_id="c_perm",
-                system_id=known["S3"],
-                reason="r",
-                approver="a",
-                expires_at=utcnow() + timedelta(hours=1),
-                actor="t",
-            )
-        )
-        s.add(
-            Waiver(
-                check_id="c_pass",
-                host_pattern="*",
-                reason="r",
-                approver="a",
-                expires_at=utcnow() - timedelta(seconds=1),
-                actor="t",
-            )
-        )
+        s.add(waiver("c_root", timedelta(hours=1), host_pattern="web-?"))
+        s.add(waiver("c_perm", timedelta(hours=1), system_id=known["S3"]))
+        s.add(waiver("c_pass", -timedelta(seconds=1), host_pattern="*"))
     with Session(engine) as s:
         index = WaiverIndex.load(s)
         assert index.match("c_root", "web-1", known["S2"], "fail") is not None
