@@ -11,6 +11,7 @@ from secops.cli.app import App, pass_app
 from secops.cli.output import emit, format_option
 from secops.i18n import _
 from secops.incidents import evidence, playbooks, tasks, timeline
+from secops.incidents.views import custody_item
 from secops.incidents.vocab import PHASE_LABELS, ROLES, TASK_STATUS_LABELS, label
 from secops.store import store_for
 from secops.timeutil import local
@@ -229,18 +230,7 @@ def evidence_custody(
             )
         inc = timeline.get_incident(s, code)
         events = evidence.custody_of(s, evidence.get_evidence(s, inc, evidence_ref))
-    data: list[dict[str, Any]] = [
-        {
-            "at": c.at.isoformat(),
-            "action": c.action,
-            "person": c.person,
-            "purpose": c.purpose,
-            "to": c.to_person,
-            "location": c.location,
-            "sha256_ok": c.sha256_ok,
-        }
-        for c in events
-    ]
+    data = [custody_item(c) for c in events]
     rows = [{**d, "at": _shown(app, c.at)} for d, c in zip(data, events, strict=True)]
     emit(
         rows,

@@ -8,12 +8,25 @@ from sqlmodel import Session, col, select
 
 from secops.incidents import evidence, observables, playbooks, reports, tasks, timeline
 from secops.incidents.lifecycle import max_level, possibly_serious, systems_of
-from secops.models.incident import Incident
+from secops.models.incident import CustodyEvent, Incident
 from secops.timeutil import utcnow
 
 
 def iso(value: Any) -> str | None:
     return value.isoformat() if value is not None else None
+
+
+def custody_item(event: CustodyEvent) -> dict[str, Any]:
+    """One custody event as the CLI's JSON and the incident export show it."""
+    return {
+        "at": iso(event.at),
+        "action": event.action,
+        "person": event.person,
+        "purpose": event.purpose,
+        "to": event.to_person,
+        "location": event.location,
+        "sha256_ok": event.sha256_ok,
+    }
 
 
 def show(session: Session, incident: Incident) -> dict[str, Any]:
@@ -92,18 +105,7 @@ def full_export(session: Session, incident: Incident) -> dict[str, Any]:
             "description": ev.description,
             "collected_by": ev.collected_by,
             "collected_at": iso(ev.collected_at),
-            "custody": [
-                {
-                    "at": iso(c.at),
-                    "action": c.action,
-                    "person": c.person,
-                    "purpose": c.purpose,
-                    "to": c.to_person,
-                    "location": c.location,
-                    "sha256_ok": c.sha256_ok,
-                }
-                for c in evidence.custody_of(session, ev)
-            ],
+            "custody": [custody_item(c) for c in evidence.custody_of(session, ev)],
         }
         for ev in evidence.list_evidence(session, incident)
     ]
