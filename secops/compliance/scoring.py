@@ -104,17 +104,13 @@ def requirement_state(
     return RequirementState(req.id, req.min_level, "not_evaluated", None, gaps, waived)
 
 
-@dataclass
-class SystemScore:
-    system: str
-    level: int | None
-    requirements: list[RequirementState]
-    met: int = 0
-    not_met: int = 0
-    not_evaluated: int = 0
-    achieved_level: int = 0
-    gap: dict[str, Any] | None = None
-    hosts: list[str] = field(default_factory=list)
+class Ratios:
+    """Score (met among the evaluated requirements) and coverage (evaluated among the applicable): one
+    definition for the full scorer and the reports' bulk scorer."""
+
+    met: int
+    not_met: int
+    not_evaluated: int
 
     @property
     def applicable(self) -> int:
@@ -128,6 +124,19 @@ class SystemScore:
     @property
     def coverage(self) -> float | None:
         return round((self.met + self.not_met) / self.applicable, 4) if self.applicable else None
+
+
+@dataclass
+class SystemScore(Ratios):
+    system: str
+    level: int | None
+    requirements: list[RequirementState]
+    met: int = 0
+    not_met: int = 0
+    not_evaluated: int = 0
+    achieved_level: int = 0
+    gap: dict[str, Any] | None = None
+    hosts: list[str] = field(default_factory=list)
 
     def formula(self, template: str | None = None) -> str:
         """The arithmetic behind the two figures, with the actual numbers (``template``: a translation)."""

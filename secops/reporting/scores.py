@@ -20,7 +20,7 @@ from sqlalchemy import select as core_select
 from sqlmodel import Session, col, select
 
 from secops.compliance.evaluation import platform_matches
-from secops.compliance.scoring import MAX_LEVEL, NEUTRAL, PASSING
+from secops.compliance.scoring import MAX_LEVEL, NEUTRAL, PASSING, Ratios
 from secops.compliance.waivers import WaiverIndex
 from secops.models import Host
 from secops.models.compliance import Attestation, CheckResult, CheckRun
@@ -37,23 +37,13 @@ class RunInfo:
 
 
 @dataclass
-class LeanScore:
+class LeanScore(Ratios):
     level: int | None
     met: int = 0
     not_met: int = 0
     not_evaluated: int = 0
     achieved_level: int = 0
     not_met_ids: list[str] = field(default_factory=list)  # applicable requirements not met
-
-    @property
-    def score(self) -> float | None:
-        evaluated = self.met + self.not_met
-        return round(self.met / evaluated, 4) if evaluated else None
-
-    @property
-    def coverage(self) -> float | None:
-        total = self.met + self.not_met + self.not_evaluated
-        return round((self.met + self.not_met) / total, 4) if total else None
 
 
 @dataclass
