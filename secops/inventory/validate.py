@@ -12,14 +12,14 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
-from sqlalchemy.orm import aliased
 from sqlmodel import Session, select
 
 from secops.i18n import _
 from secops.inventory.parse import password_message
 from secops.inventory.problems import InventoryError, Problem, RawEntry
+from secops.inventory.queries import component_map
 from secops.inventory.schema import KEYS, KINDS, MODELS, PASSWORD_KEYS, SshIn
-from secops.models import Agency, System, SystemComponent
+from secops.models import Agency, System
 
 PATTERN_HINTS = {
     r"^[a-z0-9-]+$": "use only lower-case letters a-z, digits and '-'",
@@ -199,15 +199,7 @@ def _cycles(graph: dict[str, set[str]]) -> list[list[str]]:
 
 
 def _check_cycles(session: Session, plan: Plan, problems: list[Problem]) -> None:
-    parent, child = aliased(System), aliased(System)
-    rows = session.exec(
-        select(parent.code, child.code)
-        .join(SystemComponent, SystemComponent.parent_id == parent.id)  # type: ignore[arg-type]
-        .join(child, SystemComponent.child_id == child.id)  # type: ignore[arg-type]
-    ).all()
-    graph: dict[str, set[str]] = {}
-    for p, c in rows:
-        graph.setdefault(p, set()).add(c)
+    graph = {code: set(children) for code, children in component_map(session).items()}
     imported = {v.key: v for v in plan["systems"] if "components" in v.given}
     for code, v in imported.items():
         graph[code] = set(v.model.components)

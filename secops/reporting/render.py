@@ -19,6 +19,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from secops import __version__
 from secops.errors import InputError
 from secops.i18n import current_language, gettext, pick, set_language
+from secops.incidents.vocab import STATUS_LABELS
 from secops.jsonutil import to_json
 from secops.reporting.dates import fmt_date, fmt_datetime, long_date
 from secops.resources import data_dir
@@ -38,12 +39,7 @@ LABELS: dict[str, dict[str, str]] = {
     "not_evaluated": {"vi": "Chưa đánh giá được", "en": "Not evaluated"},
     "missing": {"vi": "Chưa có kết quả", "en": "No result"},
     "attestation_missing": {"vi": "Chưa có minh chứng", "en": "No attestation"},
-    "new": {"vi": "Mới tiếp nhận", "en": "New"},
-    "triage": {"vi": "Phân loại, xác minh", "en": "Triage"},
-    "containment": {"vi": "Ngăn chặn", "en": "Containment"},
-    "eradication": {"vi": "Xử lý, loại bỏ", "en": "Eradication"},
-    "recovery": {"vi": "Khôi phục", "en": "Recovery"},
-    "closed": {"vi": "Đã đóng", "en": "Closed"},
+    **STATUS_LABELS,  # incident statuses
     "unknown_host": {"vi": "Máy lạ (không có trong danh mục)", "en": "Unknown host (not in inventory)"},
     "undeclared_ports": {"vi": "Cổng mở chưa khai báo", "en": "Undeclared open ports"},
     "not_seen": {"vi": "Máy trong danh mục không thấy hoạt động", "en": "Inventory host not seen"},
