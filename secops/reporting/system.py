@@ -89,6 +89,9 @@ def build_system(
         for state in score.requirements:
             req = catalog.requirements[state.id]
             applicable = system.effective_level is not None and state.min_level <= system.effective_level
+            title = pick(req.title.model_dump(), lang)
+            base = {"requirement": state.id, "title": title, "min_level": state.min_level, "status": state.state,
+                    "via": state.via}  # fmt: skip
             checks = []
             for cid in req.checks:
                 chk = catalog.checks.get(cid)
@@ -99,11 +102,7 @@ def build_system(
                 for res in results:
                     rows.append(
                         {
-                            "requirement": state.id,
-                            "title": pick(req.title.model_dump(), lang),
-                            "min_level": state.min_level,
-                            "status": state.state,
-                            "via": state.via,
+                            **base,
                             "check": cid,
                             "host": res["host"],
                             "result": res["status"],
@@ -114,19 +113,11 @@ def build_system(
                         }
                     )
             if not req.checks:
-                rows.append(
-                    {
-                        "requirement": state.id,
-                        "title": pick(req.title.model_dump(), lang),
-                        "min_level": state.min_level,
-                        "status": state.state,
-                        "via": state.via,
-                    }
-                )
+                rows.append(base)
             requirements.append(
                 {
                     "id": state.id,
-                    "title": pick(req.title.model_dump(), lang),
+                    "title": title,
                     "group": req.group,
                     "min_level": state.min_level,
                     "applicable": applicable,
