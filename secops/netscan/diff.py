@@ -15,8 +15,9 @@ from sqlmodel import Session
 
 from secops.errors import InputError, NotFoundError
 from secops.i18n import _
+from secops.inventory.queries import get_scope
 from secops.models.netscan import NetworkScan, ObservedHost, ObservedPort
-from secops.netscan.queries import get_scan, latest_scans, scan_hosts, scope_by_name
+from secops.netscan.queries import get_scan, latest_scans, scan_hosts
 
 KINDS = ("host_up", "host_down", "port_opened", "port_closed", "service_changed", "os_changed")
 
@@ -116,7 +117,7 @@ def resolve_pair(
     if scan_a is not None or scan_b is not None:
         raise InputError(_("give two scan ids, or none to compare the last two scans of a scope"))
     if scope is not None:
-        scope_id = scope_by_name(session, scope).id
+        scope_id = get_scope(session, scope).id
     else:
         from sqlmodel import col, select
 

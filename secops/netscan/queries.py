@@ -11,15 +11,9 @@ from sqlmodel import Session, col, select
 
 from secops.errors import NotFoundError
 from secops.i18n import _
+from secops.inventory.queries import get_scope
 from secops.models.netscan import NetworkScan, ObservedHost, ObservedPort
 from secops.models.scope import Scope
-
-
-def scope_by_name(session: Session, name: str) -> Scope:
-    scope = session.exec(select(Scope).where(Scope.name == name)).first()
-    if scope is None:
-        raise NotFoundError(_("no scope named {name}").format(name=name))
-    return scope
 
 
 def get_scan(session: Session, scan_id: int) -> NetworkScan:
@@ -38,7 +32,7 @@ def list_scans(session: Session, scope: str | None = None) -> list[dict[str, Any
     names = scope_names(session)
     query = select(NetworkScan).order_by(col(NetworkScan.started), col(NetworkScan.id))
     if scope is not None:
-        query = query.where(NetworkScan.scope_id == scope_by_name(session, scope).id)
+        query = query.where(NetworkScan.scope_id == get_scope(session, scope).id)
     return [
         {
             "scan_id": s.id,

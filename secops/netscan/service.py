@@ -14,8 +14,7 @@ from pathlib import Path
 from sqlmodel import Session, select
 
 from secops import audit
-from secops.errors import NotFoundError
-from secops.i18n import _
+from secops.inventory.queries import get_scope
 from secops.models.netscan import NetworkScan, ObservedHost
 from secops.models.scope import Scope
 from secops.netscan.ingest import IngestResult, ingest
@@ -108,11 +107,7 @@ def import_file(
     session: Session, store: ContentStore, path: Path, *, actor: str, scope_name: str | None = None
 ) -> IngestResult:
     """Ingest an nmap XML file made elsewhere; any error leaves the database as it was (caller rolls back)."""
-    scope = None
-    if scope_name is not None:
-        scope = session.exec(select(Scope).where(Scope.name == scope_name)).first()
-        if scope is None:
-            raise NotFoundError(_("no scope named {name}").format(name=scope_name))
+    scope = get_scope(session, scope_name) if scope_name is not None else None
     scan = NetworkScan(profile="imported", source="import", filename=path.name, actor=actor, started=utcnow())
     incoming = store.incoming()  # the helper copies what it parses here: stored bytes = parsed bytes
     try:

@@ -12,9 +12,10 @@ from typing import Any
 
 from sqlmodel import Session, select
 
+from secops.inventory.queries import get_scope
 from secops.models.host import Host
 from secops.models.scope import Scope
-from secops.netscan.queries import latest_scans, scan_hosts, scope_by_name
+from secops.netscan.queries import latest_scans, scan_hosts
 
 
 def declared_ports(services: list[Any] | None) -> set[str]:
@@ -39,7 +40,7 @@ def declared_ports(services: list[Any] | None) -> set[str]:
 def find_unknowns(session: Session, scope: str | None = None) -> list[dict[str, Any]]:
     """Rows ``{scope, scan_id, address, kind, host, ports}``; kind is ``unknown_host``,
     ``undeclared_ports`` or ``not_seen``."""
-    scopes = [scope_by_name(session, scope)] if scope else list(session.exec(select(Scope).order_by(Scope.name)))
+    scopes = [get_scope(session, scope)] if scope else list(session.exec(select(Scope).order_by(Scope.name)))
     inventory = list(session.exec(select(Host).order_by(Host.name)))
     by_address: dict[str, list[Host]] = {}
     for host in inventory:

@@ -115,7 +115,7 @@ def test_broken_files_import_nothing(run, tmp_path: Path) -> None:
     assert not list((run.home / "store").rglob("sha256/*/*")) if (run.home / "store").exists() else True
     assert not list((run.home / "store").glob(".incoming-*"))  # the helper's copies of refused files are gone
     result = run("net", "import", str(fixture("services.xml")), "--scope", "nowhere")
-    assert result.exit_code == 2 and "no scope named nowhere" in result.stderr
+    assert result.exit_code == 2 and "no scope named 'nowhere'" in result.stderr
 
 
 def _variant(tmp_path: Path, name: str, replacements: list[tuple[str, str]]) -> Path:
