@@ -16,7 +16,8 @@ from sqlmodel import Session, col, select
 from secops import audit, db
 from secops.errors import InputError, InvalidStateError, NotFoundError
 from secops.i18n import _
-from secops.models import Scope, System
+from secops.inventory.queries import get_scope
+from secops.models import System
 from secops.models.schedule import JOB_KINDS, JobExecution, Schedule, apscheduler_jobs
 from secops.scheduler.triggers import build_trigger, cron_trigger, describe, next_fire
 from secops.timeutil import utcnow
@@ -64,8 +65,8 @@ def validate(session: Session, spec: Spec, tz: str) -> None:
         raise InputError(
             _("job report: --target is the report format, one of: {known}").format(known=", ".join(REPORT_FORMATS))
         )
-    if spec.job == "net-scan" and session.exec(select(Scope).where(Scope.name == target)).first() is None:
-        raise NotFoundError(_("no scope named {name}").format(name=target))
+    if spec.job == "net-scan":
+        get_scope(session, target)  # raises NotFoundError naming the scope
 
 
 def add(session: Session, actor: str, spec: Spec, tz: str, *, origin: str = "user") -> Schedule:
