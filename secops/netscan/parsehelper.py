@@ -41,8 +41,8 @@ class _Tee:
     out. hashlib and file writes release the GIL, so on a second core this costs the parser nothing
     (inline, SHA-256 was about a tenth of the helper's work)."""
 
-    def __init__(self, fh: IO[bytes], copy: IO[bytes] | None, limit: int, name: str) -> None:
-        self.fh, self.copy, self.limit, self.name = fh, copy, limit, name
+    def __init__(self, fh: IO[bytes], copy: IO[bytes] | None, limit: int) -> None:
+        self.fh, self.copy, self.limit = fh, copy, limit
         self.digest, self.size = hashlib.sha256(), 0
         self._chunks: queue.Queue[bytes | None] = queue.Queue(maxsize=32)  # bounds memory if it lags
         self._failure: OSError | None = None
@@ -104,8 +104,8 @@ def serve(path: str, name: str, limit: int, out: IO[bytes], copy_to: str | None 
     gc.disable()  # millions of short-lived objects and no cycles: the collector would only rescan them
     try:
         with open_regular(path, name) as fh, open(copy_to, "wb") if copy_to else nullcontext() as copy:
-            source = _Tee(fh, copy, limit, name)
-            reader = NmapXmlReader(source, name)  # type: ignore[arg-type]
+            source = _Tee(fh, copy, limit)
+            reader = NmapXmlReader(source, name)
             batch: list[tuple[dict[str, Any], list[Any]]] = []
             for record in reader.hosts():
                 batch.append((record.row, record.ports))

@@ -18,7 +18,7 @@ from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import IO, Any, cast
+from typing import Any, Protocol, cast
 
 from secops.errors import InputError
 
@@ -85,13 +85,19 @@ def _tls(script: ET.Element) -> dict[str, Any]:
     return {"versions": versions, "least_strength": least, "weak_ciphers": sorted(weak)}
 
 
+class Readable(Protocol):
+    """Anything with a binary ``read``: a file, or the helper's hashing reader."""
+
+    def read(self, size: int = -1, /) -> bytes: ...
+
+
 _StartEvents = Iterator[tuple[str, ET.Element]]  # what read_events() yields with events=("start",)
 
 
 class NmapXmlReader:
     """Iterate the hosts of one nmap XML stream; ``header`` is complete once iteration ends."""
 
-    def __init__(self, stream: IO[bytes], name: str) -> None:
+    def __init__(self, stream: Readable, name: str) -> None:
         self.stream, self.name = stream, name
         self.header = ScanHeader()
         self._count = 0
